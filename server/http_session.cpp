@@ -58,6 +58,9 @@ http_session::~http_session() {
   // The room holds this waiter by identity: leave it before the memory goes.
   if (poll_) {
     poll_->target->cancel_wait(*this);
+    if (!poll_->client.empty()) {
+      poll_->target->poll_ended(poll_->client);
+    }
   }
   if (waiting_) {
     state_.counters.polls_parked.fetch_sub(1);
@@ -287,6 +290,9 @@ void http_session::handle_request() {
 void http_session::begin_poll(poll_plan plan) {
   poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
   poll_ = std::move(plan);
+  if (!poll_->client.empty()) {
+    poll_->target->poll_began(poll_->client);  // a member while this poll is parked
+  }
   on_poll_event();
 }
 
@@ -341,6 +347,9 @@ void http_session::end_poll() {
     state_.counters.polls_parked.fetch_sub(1);
     poll_->target->cancel_wait(*this);
     poll_timer_.cancel();
+  }
+  if (!poll_->client.empty()) {
+    poll_->target->poll_ended(poll_->client);
   }
   poll_.reset();
 }
