@@ -38,6 +38,10 @@ std::string next_client_id() {
   return fmt::format("tcp#{}", counter.fetch_add(1) + 1);
 }
 
+std::string line_too_long(std::size_t max_line) {
+  return fmt::format("* line too long: at most {} bytes; it was not sent", max_line);
+}
+
 std::string_view help_text() {
   return "commands: /nick NAME, /join ROOM, /who, /quit";
 }
@@ -131,7 +135,7 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     } else if (!discarding_) {
       line_ += c;
       if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
-        say(fmt::format("* line too long: at most {} bytes; it was not sent", max_line));
+        say(line_too_long(max_line));
         line_.clear();
         discarding_ = true;
       }
@@ -147,7 +151,7 @@ void tcp_session::on_line(std::string line) {
     line.pop_back();
   }
   if (line.size() > state_.settings.max_message) {
-    say(fmt::format("* line too long: at most {} bytes; it was not sent", state_.settings.max_message));
+    say(line_too_long(state_.settings.max_message));
     return;
   }
   if (line.empty()) {
@@ -162,7 +166,7 @@ void tcp_session::on_line(std::string line) {
 
 void tcp_session::post_line(std::string body) {
   if (body.size() > state_.settings.max_message) {  // replacement characters made it longer
-    say(fmt::format("* line too long: at most {} bytes; it was not sent", state_.settings.max_message));
+    say(line_too_long(state_.settings.max_message));
     return;
   }
   const auto outcome = room_->post({message_type::message, name_, std::move(body)});
