@@ -74,6 +74,7 @@ session::session(asio::io_context& io, client_options options, std::ostream& out
       poll_pause_(io),
       post_pause_(io),
       drain_wait_(io),
+      cursor_ready_(io),
       input_(io),
       signals_(io, SIGINT, SIGTERM, SIGHUP) {}
 
@@ -113,6 +114,7 @@ asio::awaitable<void> session::read_room() {
     view_.start_at(std::max<std::int64_t>(0, end->next - options_.last), end->epoch,
                    /*quiet_missed=*/true);
   }
+  cursor_ready_.cancel();
   for (;;) {
     const poll_query query{view_.since(), view_.epoch(), options_.timeout};
     const auto answer = co_await poll(query);
@@ -146,6 +148,13 @@ asio::awaitable<std::optional<poll_answer>> session::poll(const poll_query& quer
 }
 
 asio::awaitable<void> session::post_input() {
+  // Post nothing before the poll knows where it starts: a line posted earlier could fall before
+  // that start (with --last 0) and never be shown.
+  if (!view_.since()) {
+    cursor_ready_.expires_at(asio::steady_timer::time_point::max());
+    co_await cursor_ready_.async_wait(no_throw);
+    if (finishing_) co_return;
+  }
   std::string buffer;
   bool discarding = false;  // inside a line too long to keep
   for (;;) {
@@ -273,6 +282,7 @@ void session::finish(int code) {
   poll_pause_.cancel();
   post_pause_.cancel();
   drain_wait_.cancel();
+  cursor_ready_.cancel();
   beast::error_code ignored;
   input_.close(ignored);
   asio::co_spawn(signals_.get_executor(), leave_room(), rethrow);

@@ -79,6 +79,7 @@ class session {
   asio::steady_timer poll_pause_;  // the backoff waits; finish() cancels them
   asio::steady_timer post_pause_;
   asio::steady_timer drain_wait_;  // end of input: until our own lines are shown, bounded
+  asio::steady_timer cursor_ready_;  // the poster waits on it until the poll has its start
   asio::posix::stream_descriptor input_;
   int input_flags_ = -1;  // stdin's file status flags before asio made it non-blocking
   asio::signal_set signals_;

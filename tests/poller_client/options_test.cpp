@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <initializer_list>
 #include <vector>
 
 namespace pollchat::client {
@@ -43,13 +42,13 @@ class Options : public ::testing::Test {
   scoped_env user_{"USER", "tester"};
 };
 
-std::variant<client_options, early_exit> parse(std::initializer_list<const char*> args) {
+std::variant<client_options, early_exit> parse(const std::vector<const char*>& args) {
   std::vector<const char*> argv{"poller-client"};
-  argv.insert(argv.end(), args);
+  argv.insert(argv.end(), args.begin(), args.end());
   return parse_options(static_cast<int>(argv.size()), argv.data());
 }
 
-client_options parsed(std::initializer_list<const char*> args) {
+client_options parsed(const std::vector<const char*>& args) {
   auto result = parse(args);
   if (auto* early = std::get_if<early_exit>(&result)) {
     ADD_FAILURE() << "unexpected exit " << early->code << ": " << early->text;
@@ -58,7 +57,7 @@ client_options parsed(std::initializer_list<const char*> args) {
   return std::get<client_options>(result);
 }
 
-early_exit exited(std::initializer_list<const char*> args) {
+early_exit exited(const std::vector<const char*>& args) {
   auto result = parse(args);
   if (auto* early = std::get_if<early_exit>(&result)) return *early;
   ADD_FAILURE() << "expected an early exit";
@@ -140,7 +139,7 @@ TEST_F(Options, HelpListsEveryFlagAndExitsZero) {
 
 TEST_F(Options, UsageErrorsExitTwoWithAClearMessage) {
   const std::string long_room(65, 'r');
-  const std::pair<std::initializer_list<const char*>, const char*> cases[] = {
+  const std::pair<std::vector<const char*>, const char*> cases[] = {
       {{"--bogus"}, "--bogus"},
       {{"--url", "https://chat.example"}, "https is not supported"},
       {{"--url", "ftp://chat.example"}, "only http://"},
@@ -163,7 +162,7 @@ TEST_F(Options, UsageErrorsExitTwoWithAClearMessage) {
   };
   for (const auto& [args, expected] : cases) {
     const auto result = exited(args);
-    EXPECT_EQ(result.code, 2) << *args.begin();
+    EXPECT_EQ(result.code, 2) << args.front();
     EXPECT_NE(result.text.find(expected), std::string::npos) << result.text;
     EXPECT_NE(result.text.find("--help"), std::string::npos) << result.text;
   }

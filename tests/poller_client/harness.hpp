@@ -1,0 +1,110 @@
+#pragma once
+// What the poller-client integration tests stand on: real processes on pipes, the real
+// chat-server on a port of its own, and a small blocking HTTP client. Every wait is bounded and
+// waits for an event (a line on a pipe, an exit), never for a fixed time; every process is
+// killed and reaped by its destructor, also when an assertion fails.
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pollchat::testing {
+
+using namespace std::chrono_literals;
+
+// A child process with stdin, stdout and stderr on pipes.
+class child_process {
+ public:
+  // `env`: variables to set (a value) or remove (nullopt) on top of this process's environment.
+  child_process(const std::vector<std::string>& argv,
+                const std::map<std::string, std::optional<std::string>>& env = {});
+  ~child_process();  // SIGKILL and reap, if still running
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void write_stdin(std::string_view text);
+  void close_stdin();
+  void signal(int signo);
+
+  // Everything read so far.
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+  // Reads the pipes until `done()` holds; false when `limit` passes first.
+  bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 15s);
+  bool wait_out(std::string_view text, std::chrono::milliseconds limit = 15s);
+  bool wait_err(std::string_view text, std::chrono::milliseconds limit = 15s);
+
+  // The exit code (128 + N for signal N), or nullopt when it is still running after `limit`.
+  std::optional<int> wait_exit(std::chrono::milliseconds limit = 15s);
+
+ private:
+  void pump(std::chrono::milliseconds at_most);
+  bool reaped();  // true once the child has exited (and exit_code_ is set)
+
+  pid_t pid_ = -1;
+  int in_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  std::string out_;
+  std::string err_;
+  std::optional<int> exit_code_;
+};
+
+// A loopback port that was free a moment ago (bound to port 0, read, closed).
+std::uint16_t free_port();
+
+// The real chat-server on 127.0.0.1:<port>; the port stays the same across restarts.
+class server_process {
+ public:
+  explicit server_process(std::vector<std::string> flags = {});
+
+  // Starts it and waits for its "listening on" line.
+  ::testing::AssertionResult start();
+  // SIGKILL, reaped: no goodbye, as in a crash.
+  void kill();
+
+  std::uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  child_process& process() { return *process_; }
+
+ private:
+  std::vector<std::string> flags_;
+  std::uint16_t port_;
+  std::optional<child_process> process_;
+};
+
+// poller-client with the given flags, TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
+std::vector<std::string> client_argv(const server_process& server,
+                                     std::vector<std::string> flags);
+const std::map<std::string, std::optional<std::string>>& client_env();
+
+struct http_answer {
+  int status = 0;  // 0: no answer (connection failed or timed out)
+  std::string body;
+};
+
+// One blocking request on its own connection, bounded by 10 s.
+http_answer http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                         std::string_view body = {}, std::string_view content_type = {},
+                         std::string_view token = {});
+
+// POSTs {"body", "name"} as JSON to /chat/<room>; the stored message's JSON, or "" on failure.
+std::string post_message(std::uint16_t port, std::string_view room, std::string_view name,
+                         std::string_view body);
+
+// Lines of `text` (without their '\n').
+std::vector<std::string> lines_of(std::string_view text);
+// How many times `needle` occurs in `haystack`.
+int occurrences(std::string_view haystack, std::string_view needle);
+
+}  // namespace pollchat::testing
