@@ -27,13 +27,15 @@ Exit codes: 0 done, 1 unrecoverable (e.g. 401 from the server, with its message)
 std::optional<std::int64_t> parse_id(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+    return std::nullopt;
   return value;
 }
 
 std::string default_name() {
   const char* user = std::getenv("USER");
-  if (user != nullptr && valid_name(user)) return user;
+  if (user != nullptr && valid_name(user))
+    return user;
   return "anonymous";
 }
 
@@ -48,8 +50,10 @@ bool valid_room(std::string_view room) {
 bool valid_name(std::string_view name) {
   // terminal_safe() leaves a string unchanged exactly when it is valid UTF-8 without C0, DEL
   // or C1 controls, except '\n' and '\t', which are controls too.
-  if (name.empty() || name.find_first_of("\n\t") != std::string_view::npos) return false;
-  if (terminal_safe(name) != name) return false;
+  if (name.empty() || name.find_first_of("\n\t") != std::string_view::npos)
+    return false;
+  if (terminal_safe(name) != name)
+    return false;
   const auto code_points = std::count_if(name.begin(), name.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   });
@@ -62,14 +66,20 @@ std::optional<server_url> parse_server_url(std::string_view text, std::string& e
     return std::nullopt;
   };
   const auto uri = boost::urls::parse_uri(text);
-  if (!uri || !uri->has_authority()) return fail("not a URL of the form http://HOST[:PORT]");
+  if (!uri || !uri->has_authority())
+    return fail("not a URL of the form http://HOST[:PORT]");
   if (uri->scheme() == "https")
-    return fail("https is not supported; poller-client speaks plain http (put it behind a "
-                "TLS-terminating tunnel or proxy)");
-  if (uri->scheme() != "http") return fail("only http:// URLs are supported");
-  if (uri->has_userinfo()) return fail("credentials in the URL are not supported; use --token");
-  if (uri->has_query() || uri->has_fragment()) return fail("a query or fragment is not allowed");
-  if (uri->encoded_host().empty()) return fail("no host");
+    return fail(
+        "https is not supported; poller-client speaks plain http (put it behind a "
+        "TLS-terminating tunnel or proxy)");
+  if (uri->scheme() != "http")
+    return fail("only http:// URLs are supported");
+  if (uri->has_userinfo())
+    return fail("credentials in the URL are not supported; use --token");
+  if (uri->has_query() || uri->has_fragment())
+    return fail("a query or fragment is not allowed");
+  if (uri->encoded_host().empty())
+    return fail("no host");
 
   server_url url;
   url.text = std::string(text);
@@ -77,9 +87,11 @@ std::optional<server_url> parse_server_url(std::string_view text, std::string& e
   url.host_header = uri->encoded_host_and_port();
   url.port = uri->has_port() ? std::string(uri->port()) : "80";
   const auto port = parse_id(url.port);
-  if (!port || *port < 1 || *port > 65535) return fail("the port must be 1 to 65535");
+  if (!port || *port < 1 || *port > 65535)
+    return fail("the port must be 1 to 65535");
   url.prefix = uri->encoded_path();
-  while (!url.prefix.empty() && url.prefix.back() == '/') url.prefix.pop_back();
+  while (!url.prefix.empty() && url.prefix.back() == '/')
+    url.prefix.pop_back();
   return url;
 }
 
@@ -129,7 +141,8 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
 
   std::string error;
   auto server = parse_server_url(url, error);
-  if (!server) return usage_error(error);
+  if (!server)
+    return usage_error(error);
   options.server = std::move(*server);
   if (!valid_room(options.room))
     return usage_error("--room " + options.room + ": use 1 to 64 of A-Z a-z 0-9 _ . -");
@@ -140,9 +153,11 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
   }
   if (app.count("--since") != 0) {
     options.since = since == "all" ? std::optional<std::int64_t>(0) : parse_id(since);
-    if (!options.since) return usage_error("--since " + since + ": use a message id or 'all'");
+    if (!options.since)
+      return usage_error("--since " + since + ": use a message id or 'all'");
   }
-  if (app.count("--count") != 0) options.count = count;
+  if (app.count("--count") != 0)
+    options.count = count;
   return options;
 }
 

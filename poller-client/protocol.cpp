@@ -22,17 +22,20 @@ const std::string* string_field(const json& object, const char* key) {
 
 std::optional<std::int64_t> integer_field(const json& object, const char* key) {
   const auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
+  if (it == object.end() || !it->is_number_integer())
+    return std::nullopt;
   return it->get<std::int64_t>();
 }
 
 std::optional<chat_message> to_message(const json& object) {
-  if (!object.is_object()) return std::nullopt;
+  if (!object.is_object())
+    return std::nullopt;
   const auto id = integer_field(object, "id");
   const auto* type = string_field(object, "type");
   const auto* from = string_field(object, "from");
   const auto* time = string_field(object, "time");
-  if (!id || !type || !from || !time) return std::nullopt;
+  if (!id || !type || !from || !time)
+    return std::nullopt;
   const auto* body = string_field(object, "body");  // join and leave may come without one
   return chat_message{*id, *type, *from, body ? *body : std::string(), *time, object};
 }
@@ -41,23 +44,27 @@ std::optional<chat_message> to_message(const json& object) {
 
 std::optional<chat_message> parse_message(std::string_view body) {
   const json object = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return std::nullopt;
+  if (object.is_discarded())
+    return std::nullopt;
   return to_message(object);
 }
 
 std::optional<poll_answer> parse_poll_answer(std::string_view body) {
   const json object = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded() || !object.is_object()) return std::nullopt;
+  if (object.is_discarded() || !object.is_object())
+    return std::nullopt;
   const auto* epoch = string_field(object, "epoch");
   const auto next = integer_field(object, "next");
   const auto messages = object.find("messages");
-  if (!epoch || !next || messages == object.end() || !messages->is_array()) return std::nullopt;
+  if (!epoch || !next || messages == object.end() || !messages->is_array())
+    return std::nullopt;
 
   poll_answer answer{*epoch, {}, *next, integer_field(object, "missed").value_or(0)};
   answer.messages.reserve(messages->size());
   for (const auto& item : *messages) {
     auto message = to_message(item);
-    if (!message) return std::nullopt;
+    if (!message)
+      return std::nullopt;
     answer.messages.push_back(std::move(*message));
   }
   return answer;
@@ -65,7 +72,8 @@ std::optional<poll_answer> parse_poll_answer(std::string_view body) {
 
 std::string error_message(std::string_view body) {
   const json object = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded() || !object.is_object()) return {};
+  if (object.is_discarded() || !object.is_object())
+    return {};
   const auto* message = string_field(object, "message");
   return message ? *message : std::string();
 }
@@ -73,8 +81,10 @@ std::string error_message(std::string_view body) {
 std::string poll_target(const client_options& options, std::string_view client_id,
                         const poll_query& query) {
   std::string target = options.server.prefix + "/chat/" + options.room + "?format=json";
-  if (query.since) target += "&since=" + std::to_string(*query.since);
-  if (!query.epoch.empty()) target += "&epoch=" + query_value(query.epoch);
+  if (query.since)
+    target += "&since=" + std::to_string(*query.since);
+  if (!query.epoch.empty())
+    target += "&epoch=" + query_value(query.epoch);
   target += "&timeout=" + std::to_string(query.timeout);
   target += "&client=" + query_value(client_id);
   target += "&name=" + query_value(options.name);
@@ -102,7 +112,8 @@ std::string random_token() {
   std::string token;
   for (int word = 0; word < 4; ++word) {
     std::uint32_t bits = source();
-    for (int i = 0; i < 8; ++i, bits >>= 4) token += digits[bits & 0xF];
+    for (int i = 0; i < 8; ++i, bits >>= 4)
+      token += digits[bits & 0xF];
   }
   return token;
 }

@@ -19,7 +19,7 @@ struct chat_message {
   std::string type;  // "message", "join" or "leave"
   std::string from;
   std::string body;
-  std::string time;  // RFC 3339 UTC, e.g. 2026-11-22T14:33:00.123Z
+  std::string time;               // RFC 3339 UTC, e.g. 2026-11-22T14:33:00.123Z
   nlohmann::ordered_json object;  // the whole object, key order kept, for --json
 };
 

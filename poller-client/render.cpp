@@ -10,7 +10,8 @@ namespace {
 
 // Reads `width` digits at `pos`; false when they are not all there.
 bool read_number(std::string_view s, std::size_t pos, std::size_t width, int& value) {
-  if (pos + width > s.size()) return false;
+  if (pos + width > s.size())
+    return false;
   const char* first = s.data() + pos;
   const auto [end, ec] = std::from_chars(first, first + width, value);
   return ec == std::errc() && end == first + width;
@@ -19,7 +20,8 @@ bool read_number(std::string_view s, std::size_t pos, std::size_t width, int& va
 // A name on one line: what terminal_safe() keeps of a line break would start a forged line.
 std::string one_line(std::string_view s) {
   std::string safe = terminal_safe(s);
-  for (std::size_t at = 0; (at = safe.find('\n', at)) != std::string::npos;) safe.replace(at, 1, "^J");
+  for (std::size_t at = 0; (at = safe.find('\n', at)) != std::string::npos;)
+    safe.replace(at, 1, "^J");
   return safe;
 }
 
@@ -28,20 +30,21 @@ std::string one_line(std::string_view s) {
 std::string clock_time(std::string_view rfc3339) {
   // 2026-11-22T14:33:00.123Z: fractions ignored, only UTC ("Z") is what the server sends.
   std::tm utc{};
-  const bool ok = rfc3339.size() >= 20 && read_number(rfc3339, 0, 4, utc.tm_year) &&
-                  rfc3339[4] == '-' && read_number(rfc3339, 5, 2, utc.tm_mon) &&
-                  rfc3339[7] == '-' && read_number(rfc3339, 8, 2, utc.tm_mday) &&
-                  (rfc3339[10] == 'T' || rfc3339[10] == 't') &&
-                  read_number(rfc3339, 11, 2, utc.tm_hour) && rfc3339[13] == ':' &&
-                  read_number(rfc3339, 14, 2, utc.tm_min) && rfc3339[16] == ':' &&
-                  read_number(rfc3339, 17, 2, utc.tm_sec) &&
-                  (rfc3339.back() == 'Z' || rfc3339.back() == 'z');
-  if (!ok) return "--:--:--";
+  const bool ok =
+      rfc3339.size() >= 20 && read_number(rfc3339, 0, 4, utc.tm_year) && rfc3339[4] == '-' &&
+      read_number(rfc3339, 5, 2, utc.tm_mon) && rfc3339[7] == '-' &&
+      read_number(rfc3339, 8, 2, utc.tm_mday) && (rfc3339[10] == 'T' || rfc3339[10] == 't') &&
+      read_number(rfc3339, 11, 2, utc.tm_hour) && rfc3339[13] == ':' &&
+      read_number(rfc3339, 14, 2, utc.tm_min) && rfc3339[16] == ':' &&
+      read_number(rfc3339, 17, 2, utc.tm_sec) && (rfc3339.back() == 'Z' || rfc3339.back() == 'z');
+  if (!ok)
+    return "--:--:--";
   utc.tm_year -= 1900;
   utc.tm_mon -= 1;
   const std::time_t when = timegm(&utc);
   std::tm local{};
-  if (when == -1 || localtime_r(&when, &local) == nullptr) return "--:--:--";
+  if (when == -1 || localtime_r(&when, &local) == nullptr)
+    return "--:--:--";
   char text[16];
   std::strftime(text, sizeof text, "%H:%M:%S", &local);
   return text;
@@ -59,7 +62,8 @@ std::string render_text(const chat_message& message) {
     const std::string body = terminal_safe(message.body);
     for (const char c : body) {
       line += c;
-      if (c == '\n') line += "  ";
+      if (c == '\n')
+        line += "  ";
     }
     line += '\n';
   }

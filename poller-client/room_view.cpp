@@ -40,11 +40,14 @@ bool room_view::show(const poll_answer& answer) {
       break;
     }
   }
-  if (!done) since_ = answer.next;
+  if (!done)
+    since_ = answer.next;
   out_.flush();
   return done;
 }
 
-void room_view::posted(std::int64_t id) { last_own_id_ = std::max(last_own_id_, id); }
+void room_view::posted(std::int64_t id) {
+  last_own_id_ = std::max(last_own_id_, id);
+}
 
 }  // namespace pollchat::client

@@ -34,7 +34,8 @@ constexpr std::size_t max_line_bytes = 1 << 20;
 // A coroutine's exception leaves io_context::run() (and main says what it was), instead of
 // vanishing with a detached coroutine and leaving the client hanging.
 void rethrow(const std::exception_ptr& error) {
-  if (error) std::rethrow_exception(error);
+  if (error)
+    std::rethrow_exception(error);
 }
 
 bool worth_retrying(http::status status) {
@@ -54,14 +55,14 @@ std::chrono::milliseconds retry_after(const response& answer) {
 std::string describe(const response& answer) {
   std::string text = std::to_string(answer.result_int()) + " " +
                      std::string(http::obsolete_reason(answer.result()));
-  if (const auto message = error_message(answer.body()); !message.empty()) text += ": " + message;
+  if (const auto message = error_message(answer.body()); !message.empty())
+    text += ": " + message;
   return text;
 }
 
 }  // namespace
 
-session::session(asio::io_context& io, client_options options, std::ostream& out,
-                 std::ostream& err)
+session::session(asio::io_context& io, client_options options, std::ostream& out, std::ostream& err)
     : options_(std::move(options)),
       out_(out),
       err_(err),
@@ -80,13 +81,15 @@ session::session(asio::io_context& io, client_options options, std::ostream& out
 
 session::~session() {
   // asio set O_NONBLOCK on stdin's open file description, which a shell shares with us.
-  if (input_flags_ != -1) ::fcntl(STDIN_FILENO, F_SETFL, input_flags_);
+  if (input_flags_ != -1)
+    ::fcntl(STDIN_FILENO, F_SETFL, input_flags_);
 }
 
 void session::start() {
   const auto executor = signals_.get_executor();
   signals_.async_wait([this](const beast::error_code& error, int) {
-    if (!error) finish(0);
+    if (!error)
+      finish(0);
   });
   asio::co_spawn(executor, read_room(), rethrow);
   if (!options_.no_input) {
@@ -110,7 +113,8 @@ asio::awaitable<void> session::read_room() {
     // it answers at once.
     const poll_query newest{std::nullopt, "", 0};
     const auto end = co_await poll(newest);
-    if (!end) co_return;
+    if (!end)
+      co_return;
     view_.start_at(std::max<std::int64_t>(0, end->next - options_.last), end->epoch,
                    /*quiet_missed=*/true);
   }
@@ -118,12 +122,14 @@ asio::awaitable<void> session::read_room() {
   for (;;) {
     const poll_query query{view_.since(), view_.epoch(), options_.timeout};
     const auto answer = co_await poll(query);
-    if (!answer) co_return;
+    if (!answer)
+      co_return;
     if (view_.show(*answer)) {
       finish(0);  // --count reached
       co_return;
     }
-    if (view_.caught_up()) drain_wait_.cancel();
+    if (view_.caught_up())
+      drain_wait_.cancel();
   }
 }
 
@@ -133,7 +139,8 @@ asio::awaitable<std::optional<poll_answer>> session::poll(const poll_query& quer
       std::chrono::seconds(query.timeout) + poll_margin;
   const auto answer = co_await until_answered(poll_channel_, req, timeout, poll_pause_,
                                               poll_backoff_, /*is_post=*/false);
-  if (!answer) co_return std::nullopt;
+  if (!answer)
+    co_return std::nullopt;
   if (answer->result() != http::status::ok) {
     give_up(*answer);
     co_return std::nullopt;
@@ -153,16 +160,19 @@ asio::awaitable<void> session::post_input() {
   if (!view_.since()) {
     cursor_ready_.expires_at(asio::steady_timer::time_point::max());
     co_await cursor_ready_.async_wait(no_throw);
-    if (finishing_) co_return;
+    if (finishing_)
+      co_return;
   }
   std::string buffer;
   bool discarding = false;  // inside a line too long to keep
   for (;;) {
     auto lines = asio::dynamic_buffer(buffer, max_line_bytes);
     const auto [error, size] = co_await asio::async_read_until(input_, lines, '\n', no_throw);
-    if (finishing_) co_return;
+    if (finishing_)
+      co_return;
     if (error == asio::error::not_found) {  // the buffer is full and holds no line break
-      if (!discarding) err_ << "poller-client: a line over 1 MiB was not sent" << std::endl;
+      if (!discarding)
+        err_ << "poller-client: a line over 1 MiB was not sent" << std::endl;
       buffer.clear();
       discarding = true;
       continue;
@@ -170,38 +180,47 @@ asio::awaitable<void> session::post_input() {
     if (error) {
       if (error != asio::error::eof && error != asio::error::bad_descriptor)
         err_ << "poller-client: cannot read stdin (" << error.message() << ")" << std::endl;
-      if (!discarding) co_await post_line(buffer);  // a last line without '\n'
+      if (!discarding)
+        co_await post_line(buffer);  // a last line without '\n'
       break;
     }
     std::string line = buffer.substr(0, size - 1);
     buffer.erase(0, size);
-    if (std::exchange(discarding, false)) continue;
+    if (std::exchange(discarding, false))
+      continue;
     co_await post_line(line);
-    if (finishing_) co_return;
+    if (finishing_)
+      co_return;
   }
-  if (finishing_) co_return;
+  if (finishing_)
+    co_return;
   // End of input: let the poll show our own lines first, unless it cannot soon.
   if (!view_.caught_up()) {
     drain_wait_.expires_after(drain_limit);
     co_await drain_wait_.async_wait(no_throw);
-    if (finishing_) co_return;
+    if (finishing_)
+      co_return;
   }
   finish(0);
 }
 
 asio::awaitable<void> session::post_line(std::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.empty()) co_return;  // no message; the server would refuse it
+  if (!line.empty() && line.back() == '\r')
+    line.remove_suffix(1);
+  if (line.empty())
+    co_return;  // no message; the server would refuse it
   auto req = make_request(http::verb::post, post_target(options_),
                           post_body(line, options_.name, client_id_), "application/json");
   req.set("Idempotency-Key", random_token());  // the same for every retry of this line
   const std::chrono::steady_clock::duration timeout = post_timeout;
   const auto answer = co_await until_answered(post_channel_, req, timeout, post_pause_,
                                               post_backoff_, /*is_post=*/true);
-  if (!answer) co_return;
+  if (!answer)
+    co_return;
   switch (answer->result()) {
     case http::status::ok:
-      if (const auto message = parse_message(answer->body())) view_.posted(message->id);
+      if (const auto message = parse_message(answer->body()))
+        view_.posted(message->id);
       break;
     case http::status::bad_request:
     case http::status::payload_too_large:
@@ -218,7 +237,8 @@ asio::awaitable<std::optional<response>> session::until_answered(
     asio::steady_timer& pause, backoff& delays, bool is_post) {
   for (;;) {
     auto reply = co_await channel.send(req, timeout);
-    if (finishing_) co_return std::nullopt;
+    if (finishing_)
+      co_return std::nullopt;
     std::chrono::milliseconds wait{};
     if (reply.error) {
       link_.lost(reply.error.message());
@@ -237,7 +257,8 @@ asio::awaitable<std::optional<response>> session::until_answered(
     }
     pause.expires_after(wait);
     co_await pause.async_wait(no_throw);
-    if (finishing_) co_return std::nullopt;
+    if (finishing_)
+      co_return std::nullopt;
   }
 }
 
@@ -257,7 +278,8 @@ request session::make_request(http::verb verb, std::string target, std::string b
   req.set(http::field::host, options_.server.host_header);
   req.set(http::field::user_agent, "poller-client");
   req.set(http::field::accept, "application/json");
-  if (!options_.token.empty()) req.set(http::field::authorization, "Bearer " + options_.token);
+  if (!options_.token.empty())
+    req.set(http::field::authorization, "Bearer " + options_.token);
   if (!content_type.empty()) {
     req.set(http::field::content_type, content_type);
     req.body() = std::move(body);
@@ -272,7 +294,8 @@ void session::give_up(const response& answer) {
 }
 
 void session::finish(int code) {
-  if (finishing_) return;
+  if (finishing_)
+    return;
   finishing_ = true;
   exit_code_ = code;
   // Everything in flight completes with operation_aborted; each coroutine sees finishing_ and

@@ -52,11 +52,9 @@ class session {
   asio::awaitable<void> post_line(std::string_view line);
   // Sends `req` until the server answers with anything but a status worth retrying; nullopt
   // when the session is finishing.
-  asio::awaitable<std::optional<response>> until_answered(http_channel& channel,
-                                                          const request& req,
-                                                          std::chrono::steady_clock::duration timeout,
-                                                          asio::steady_timer& pause,
-                                                          backoff& delays, bool is_post);
+  asio::awaitable<std::optional<response>> until_answered(
+      http_channel& channel, const request& req, std::chrono::steady_clock::duration timeout,
+      asio::steady_timer& pause, backoff& delays, bool is_post);
 
   request make_request(http::verb verb, std::string target, std::string body = {},
                        std::string_view content_type = {}) const;
@@ -78,7 +76,7 @@ class session {
   backoff post_backoff_;
   asio::steady_timer poll_pause_;  // the backoff waits; finish() cancels them
   asio::steady_timer post_pause_;
-  asio::steady_timer drain_wait_;  // end of input: until our own lines are shown, bounded
+  asio::steady_timer drain_wait_;    // end of input: until our own lines are shown, bounded
   asio::steady_timer cursor_ready_;  // the poster waits on it until the poll has its start
   asio::posix::stream_descriptor input_;
   int input_flags_ = -1;  // stdin's file status flags before asio made it non-blocking

@@ -25,13 +25,15 @@ TEST(Backoff, JitterSpreadsClientsApart) {
   backoff a(milliseconds(100), milliseconds(5000), 1);
   backoff b(milliseconds(100), milliseconds(5000), 2);
   int different = 0;
-  for (int i = 0; i < 8; ++i) different += a.next() != b.next() ? 1 : 0;
+  for (int i = 0; i < 8; ++i)
+    different += a.next() != b.next() ? 1 : 0;
   EXPECT_GE(different, 6);
 }
 
 TEST(Backoff, ResetStartsOverAtTheFirstStep) {
   backoff delays(milliseconds(100), milliseconds(5000), 7);
-  for (int i = 0; i < 10; ++i) delays.next();
+  for (int i = 0; i < 10; ++i)
+    delays.next();
   EXPECT_GT(delays.next(), milliseconds(2500));
   delays.reset();
   EXPECT_LE(delays.next(), milliseconds(100));

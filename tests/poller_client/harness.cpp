@@ -32,7 +32,8 @@ const bool sigpipe_ignored = [] {
 }();
 
 void close_fd(int& fd) {
-  if (fd != -1) ::close(fd);
+  if (fd != -1)
+    ::close(fd);
   fd = -1;
 }
 
@@ -45,8 +46,7 @@ child_process::child_process(const std::vector<std::string>& argv,
   int out[2];
   int err[2];
   // O_CLOEXEC: no other child inherits our ends (a stray write end would hide end of input).
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-      ::pipe2(err, O_CLOEXEC) != 0) {
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe2: " << std::strerror(errno);
     return;
   }
@@ -64,14 +64,17 @@ child_process::child_process(const std::vector<std::string>& argv,
     }
   }
   for (const auto& [name, value] : env) {
-    if (value) variables.push_back(name + "=" + *value);
+    if (value)
+      variables.push_back(name + "=" + *value);
   }
   std::vector<char*> envp;
-  for (auto& variable : variables) envp.push_back(variable.data());
+  for (auto& variable : variables)
+    envp.push_back(variable.data());
   envp.push_back(nullptr);
   std::vector<std::string> args = argv;
   std::vector<char*> argp;
-  for (auto& arg : args) argp.push_back(arg.data());
+  for (auto& arg : args)
+    argp.push_back(arg.data());
   argp.push_back(nullptr);
 
   const int spawned = ::posix_spawn(&pid_, argp[0], &actions, nullptr, argp.data(), envp.data());
@@ -104,7 +107,8 @@ child_process::~child_process() {
 void child_process::write_stdin(std::string_view text) {
   while (!text.empty() && in_ != -1) {
     const ssize_t n = ::write(in_, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR)
+      continue;
     if (n < 0) {
       ADD_FAILURE() << "write to the child's stdin: " << std::strerror(errno);
       return;
@@ -113,27 +117,33 @@ void child_process::write_stdin(std::string_view text) {
   }
 }
 
-void child_process::close_stdin() { close_fd(in_); }
+void child_process::close_stdin() {
+  close_fd(in_);
+}
 
 void child_process::signal(int signo) {
-  if (pid_ != -1 && !exit_code_) ::kill(pid_, signo);
+  if (pid_ != -1 && !exit_code_)
+    ::kill(pid_, signo);
 }
 
 void child_process::pump(std::chrono::milliseconds at_most) {
   pollfd fds[2];
   nfds_t count = 0;
   for (const int fd : {out_fd_, err_fd_}) {
-    if (fd != -1) fds[count++] = pollfd{fd, POLLIN, 0};
+    if (fd != -1)
+      fds[count++] = pollfd{fd, POLLIN, 0};
   }
   if (count == 0) {
     // Both pipes are closed: nothing to wait for but the exit itself.
     ::poll(nullptr, 0, static_cast<int>(std::min(at_most, 10ms).count()));
     return;
   }
-  if (::poll(fds, count, static_cast<int>(at_most.count())) <= 0) return;
+  if (::poll(fds, count, static_cast<int>(at_most.count())) <= 0)
+    return;
   char buffer[4096];
   for (nfds_t i = 0; i < count; ++i) {
-    if (fds[i].revents == 0) continue;
+    if (fds[i].revents == 0)
+      continue;
     const bool is_out = fds[i].fd == out_fd_;
     for (;;) {
       const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
@@ -141,7 +151,8 @@ void child_process::pump(std::chrono::milliseconds at_most) {
         (is_out ? out_ : err_).append(buffer, static_cast<std::size_t>(n));
         continue;
       }
-      if (n == 0) close_fd(is_out ? out_fd_ : err_fd_);  // end of file
+      if (n == 0)
+        close_fd(is_out ? out_fd_ : err_fd_);  // end of file
       break;
     }
   }
@@ -150,10 +161,12 @@ void child_process::pump(std::chrono::milliseconds at_most) {
 bool child_process::wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   for (;;) {
-    if (done()) return true;
+    if (done())
+      return true;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left <= 0ms) return false;
+    if (left <= 0ms)
+      return false;
     pump(std::min(left, 100ms));
   }
 }
@@ -167,16 +180,20 @@ bool child_process::wait_err(std::string_view text, std::chrono::milliseconds li
 }
 
 bool child_process::reaped() {
-  if (exit_code_ || pid_ == -1) return exit_code_.has_value();
+  if (exit_code_ || pid_ == -1)
+    return exit_code_.has_value();
   int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_)
+    return false;
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return true;
 }
 
 std::optional<int> child_process::wait_exit(std::chrono::milliseconds limit) {
-  if (pid_ == -1) return std::nullopt;
-  if (!wait_until([&] { return reaped(); }, limit)) return std::nullopt;
+  if (pid_ == -1)
+    return std::nullopt;
+  if (!wait_until([&] { return reaped(); }, limit))
+    return std::nullopt;
   // What it wrote just before it exited.
   wait_until([&] { return out_fd_ == -1 && err_fd_ == -1; }, 2s);
   return exit_code_;
@@ -206,20 +223,21 @@ server_process::server_process(std::vector<std::string> flags)
   argv.insert(argv.end(), flags_.begin(), flags_.end());
   process_.reset();
   process_.emplace(argv, std::map<std::string, std::optional<std::string>>{});
-  if (process_->wait_err("listening on")) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "chat-server did not start on port " << port_
-                                       << "; its stderr:\n"
-                                       << process_->err();
+  if (process_->wait_err("listening on"))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "chat-server did not start on port " << port_ << "; its stderr:\n"
+         << process_->err();
 }
 
 void server_process::kill() {
-  if (!process_) return;
+  if (!process_)
+    return;
   process_->signal(SIGKILL);
   process_->wait_exit();
 }
 
-std::vector<std::string> client_argv(const server_process& server,
-                                     std::vector<std::string> flags) {
+std::vector<std::string> client_argv(const server_process& server, std::vector<std::string> flags) {
   std::vector<std::string> argv{POLLER_CLIENT_PATH, "--url", server.url()};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
@@ -238,7 +256,8 @@ http_answer http_request(std::uint16_t port, std::string_view method, std::strin
   asio::ip::tcp::socket socket(io);
   boost::system::error_code error;
   socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error) return {};
+  if (error)
+    return {};
   const timeval limit{10, 0};  // blocking calls, bounded
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
@@ -246,24 +265,28 @@ http_answer http_request(std::uint16_t port, std::string_view method, std::strin
   http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
   req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
   req.set(http::field::connection, "close");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + std::string(token));
-  if (!content_type.empty()) req.set(http::field::content_type, content_type);
+  if (!token.empty())
+    req.set(http::field::authorization, "Bearer " + std::string(token));
+  if (!content_type.empty())
+    req.set(http::field::content_type, content_type);
   req.body() = std::string(body);
   req.prepare_payload();
   http::write(socket, req, error);
-  if (error) return {};
+  if (error)
+    return {};
   boost::beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(socket, buffer, res, error);
-  if (error) return {};
+  if (error)
+    return {};
   return {static_cast<int>(res.result_int()), res.body()};
 }
 
 std::string post_message(std::uint16_t port, std::string_view room, std::string_view name,
                          std::string_view body) {
   const nlohmann::json message = {{"body", body}, {"name", name}};
-  const auto answer = http_request(port, "POST", "/chat/" + std::string(room), message.dump(),
-                                   "application/json");
+  const auto answer =
+      http_request(port, "POST", "/chat/" + std::string(room), message.dump(), "application/json");
   EXPECT_EQ(answer.status, 200) << answer.body;
   return answer.status == 200 ? answer.body : std::string();
 }
@@ -273,7 +296,8 @@ std::vector<std::string> lines_of(std::string_view text) {
   while (!text.empty()) {
     const auto end = text.find('\n');
     lines.emplace_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
+    if (end == std::string_view::npos)
+      break;
     text.remove_prefix(end + 1);
   }
   return lines;

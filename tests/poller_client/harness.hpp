@@ -84,8 +84,7 @@ class server_process {
 };
 
 // poller-client with the given flags, TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
-std::vector<std::string> client_argv(const server_process& server,
-                                     std::vector<std::string> flags);
+std::vector<std::string> client_argv(const server_process& server, std::vector<std::string> flags);
 const std::map<std::string, std::optional<std::string>>& client_env();
 
 struct http_answer {

@@ -19,9 +19,11 @@ std::vector<ordered_json> stored_messages(std::uint16_t port, std::string_view r
   EXPECT_EQ(answer.status, 200) << answer.body;
   const auto body = ordered_json::parse(answer.body, nullptr, false);
   std::vector<ordered_json> messages;
-  if (body.is_discarded() || !body.contains("messages")) return messages;
+  if (body.is_discarded() || !body.contains("messages"))
+    return messages;
   for (const auto& message : body["messages"]) {
-    if (message["type"] == "message") messages.push_back(message);
+    if (message["type"] == "message")
+      messages.push_back(message);
   }
   return messages;
 }
@@ -93,8 +95,8 @@ TEST_F(PollerClient, CountPrintsExactTextLinesWithTerminalControlsDefused) {
 
   auto reader = client({"--since", "all", "--count", "2", "--no-input"});
   ASSERT_EQ(reader.wait_exit(), 0) << reader.err();
-  EXPECT_EQ(reader.out(), "[" + time(0) + "] bob: one\n[" + time(1) +
-                              "] bob: two\n  lines ^[[31mred\n");
+  EXPECT_EQ(reader.out(),
+            "[" + time(0) + "] bob: one\n[" + time(1) + "] bob: two\n  lines ^[[31mred\n");
 }
 
 TEST_F(PollerClient, TwoClientsChatWithEachOther) {
@@ -179,7 +181,8 @@ TEST_F(PollerClient, MissedMessagesAreAnnounced) {
   server_.kill();
   server_process small({"--history", "2"});
   ASSERT_TRUE(small.start());
-  for (const char* body : {"1", "2", "3", "4", "5"}) post_message(small.port(), "lobby", "bob", body);
+  for (const char* body : {"1", "2", "3", "4", "5"})
+    post_message(small.port(), "lobby", "bob", body);
   child_process reader(client_argv(small, {"--since", "1", "--count", "2", "--no-input"}),
                        client_env());
   ASSERT_EQ(reader.wait_exit(), 0) << reader.err();
@@ -193,20 +196,20 @@ TEST_F(PollerClient, EndOfInputAndCtrlCSendALeaveAndExitZero) {
   server_.kill();
   server_process logged({"--access-log"});
   ASSERT_TRUE(logged.start());
-  const auto leaves = [&] { return occurrences(logged.process().err(), "POST /rooms/lobby/leave"); };
+  const auto leaves = [&] {
+    return occurrences(logged.process().err(), "POST /rooms/lobby/leave");
+  };
 
   child_process interrupted(client_argv(logged, {"--no-input"}), client_env());
   ASSERT_TRUE(logged.process().wait_err("GET /chat/lobby?")) << logged.process().err();
   interrupted.signal(SIGINT);
   EXPECT_EQ(interrupted.wait_exit(), 0) << interrupted.err();
-  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 1; }))
-      << logged.process().err();
+  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 1; })) << logged.process().err();
 
   child_process finished(client_argv(logged, {}), client_env());
   finished.close_stdin();
   EXPECT_EQ(finished.wait_exit(), 0) << finished.err();
-  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 2; }))
-      << logged.process().err();
+  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 2; })) << logged.process().err();
 }
 
 TEST(PollerClientAuth, A401ExitsOneWithTheServersMessageAndTheTokenWorks) {

@@ -12,7 +12,8 @@ namespace {
 class scoped_env {
  public:
   scoped_env(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
+    if (const char* old = std::getenv(name))
+      old_ = old;
     if (value != nullptr) {
       ::setenv(name, value, 1);
     } else {
@@ -59,7 +60,8 @@ client_options parsed(const std::vector<const char*>& args) {
 
 early_exit exited(const std::vector<const char*>& args) {
   auto result = parse(args);
-  if (auto* early = std::get_if<early_exit>(&result)) return *early;
+  if (auto* early = std::get_if<early_exit>(&result))
+    return *early;
   ADD_FAILURE() << "expected an early exit";
   return {};
 }
@@ -81,10 +83,9 @@ TEST_F(Options, DefaultsFollowTheSpec) {
 }
 
 TEST_F(Options, EveryFlagIsRead) {
-  const auto options =
-      parsed({"--url", "http://chat.example:8000/pc/", "--room", "dev-ops.2", "--name", "Zoë",
-              "--since", "42", "--timeout", "5", "--json", "--no-input", "--count", "3",
-              "--token", "s3cret"});
+  const auto options = parsed({"--url", "http://chat.example:8000/pc/", "--room", "dev-ops.2",
+                               "--name", "Zoë", "--since", "42", "--timeout", "5", "--json",
+                               "--no-input", "--count", "3", "--token", "s3cret"});
   EXPECT_EQ(options.server.host, "chat.example");
   EXPECT_EQ(options.server.port, "8000");
   EXPECT_EQ(options.server.host_header, "chat.example:8000");
@@ -99,9 +100,13 @@ TEST_F(Options, EveryFlagIsRead) {
   EXPECT_EQ(options.token, "s3cret");
 }
 
-TEST_F(Options, SinceAllMeansFromTheStart) { EXPECT_EQ(parsed({"--since", "all"}).since, 0); }
+TEST_F(Options, SinceAllMeansFromTheStart) {
+  EXPECT_EQ(parsed({"--since", "all"}).since, 0);
+}
 
-TEST_F(Options, LastIsKeptWhenSinceIsAbsent) { EXPECT_EQ(parsed({"--last", "0"}).last, 0); }
+TEST_F(Options, LastIsKeptWhenSinceIsAbsent) {
+  EXPECT_EQ(parsed({"--last", "0"}).last, 0);
+}
 
 TEST_F(Options, NameDefaultsToAnonymousWithoutAUsableUser) {
   {
@@ -130,9 +135,9 @@ TEST_F(Options, EnvironmentGivesUrlAndTokenAndFlagsWin) {
 TEST_F(Options, HelpListsEveryFlagAndExitsZero) {
   const auto help = exited({"--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* flag : {"--url", "--room", "--name", "--last", "--since", "--timeout", "--json",
-                           "--no-input", "--count", "--token", "CHAT_URL", "CHAT_TOKEN",
-                           "Exit codes"}) {
+  for (const char* flag :
+       {"--url", "--room", "--name", "--last", "--since", "--timeout", "--json", "--no-input",
+        "--count", "--token", "CHAT_URL", "CHAT_TOKEN", "Exit codes"}) {
     EXPECT_NE(help.text.find(flag), std::string::npos) << flag;
   }
 }

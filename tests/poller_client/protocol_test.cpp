@@ -18,8 +18,9 @@ TEST(Protocol, ReadsAMessageObjectAndKeepsItsKeyOrder) {
   EXPECT_EQ(message->from, "alice");
   EXPECT_EQ(message->body, "hi");
   EXPECT_EQ(message->time, "2026-11-22T14:33:00.123Z");
-  EXPECT_EQ(message->object.dump(),
-            R"({"id":42,"room":"lobby","type":"message","from":"alice","body":"hi","time":"2026-11-22T14:33:00.123Z"})");
+  EXPECT_EQ(
+      message->object.dump(),
+      R"({"id":42,"room":"lobby","type":"message","from":"alice","body":"hi","time":"2026-11-22T14:33:00.123Z"})");
 }
 
 TEST(Protocol, RefusesWhatIsNotAMessage) {
@@ -30,8 +31,9 @@ TEST(Protocol, RefusesWhatIsNotAMessage) {
 }
 
 TEST(Protocol, ReadsAPollAnswer) {
-  const std::string body = R"({"room": "lobby", "epoch": "e1", "messages": [)" + std::string(hi) +
-                           R"(, {"id": 43, "room": "lobby", "type": "join", "from": "bob", "time": "2026-11-22T14:33:05.000Z"}], "next": 43, "missed": 2})";
+  const std::string body =
+      R"({"room": "lobby", "epoch": "e1", "messages": [)" + std::string(hi) +
+      R"(, {"id": 43, "room": "lobby", "type": "join", "from": "bob", "time": "2026-11-22T14:33:05.000Z"}], "next": 43, "missed": 2})";
   const auto answer = parse_poll_answer(body);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->epoch, "e1");

@@ -33,8 +33,12 @@ class Render : public ::testing::Test {
 chat_message make(std::string type, std::string from, std::string body,
                   std::string time = "2026-11-22T14:33:00.123Z") {
   chat_message message{7, std::move(type), std::move(from), std::move(body), std::move(time), {}};
-  message.object = {{"id", 7},           {"room", "lobby"},          {"type", message.type},
-                    {"from", message.from}, {"body", message.body}, {"time", message.time}};
+  message.object = {{"id", 7},
+                    {"room", "lobby"},
+                    {"type", message.type},
+                    {"from", message.from},
+                    {"body", message.body},
+                    {"time", message.time}};
   return message;
 }
 
@@ -65,14 +69,17 @@ TEST_F(Render, LineBreaksInABodyCannotForgeAMessage) {
 }
 
 TEST_F(Render, TerminalControlsAreShownNotObeyed) {
-  EXPECT_EQ(render_text(make("message", "m", "\x1B]0;pwned\x07\xC2\x9B" "2J")),
+  EXPECT_EQ(render_text(make("message", "m",
+                             "\x1B]0;pwned\x07\xC2\x9B"
+                             "2J")),
             "[14:33:00] m: ^[]0;pwned^G<U+009B>2J\n");
 }
 
 TEST_F(Render, JsonIsTheObjectOnOneLine) {
-  EXPECT_EQ(render_json(make("message", "alice", "two\nlines \x1B")),
-            R"({"id":7,"room":"lobby","type":"message","from":"alice","body":"two\nlines \u001b","time":"2026-11-22T14:33:00.123Z"})"
-            "\n");
+  EXPECT_EQ(
+      render_json(make("message", "alice", "two\nlines \x1B")),
+      R"({"id":7,"room":"lobby","type":"message","from":"alice","body":"two\nlines \u001b","time":"2026-11-22T14:33:00.123Z"})"
+      "\n");
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ TEST_F(RoomView, NoCursorBeforeTheStart) {
 TEST_F(RoomView, PrintsInOrderAndResumesAfterTheLastMessage) {
   room_view view(out_, err_, false, std::nullopt);
   view.start_at(0, "", false);
-  EXPECT_FALSE(view.show(answer("e1", {message(1, "message", "a"), message(2, "message", "b")}, 2)));
+  EXPECT_FALSE(
+      view.show(answer("e1", {message(1, "message", "a"), message(2, "message", "b")}, 2)));
   EXPECT_EQ(out_.str(), "[14:33:00] alice: a\n[14:33:00] alice: b\n");
   EXPECT_EQ(view.since(), 2);
   EXPECT_EQ(view.epoch(), "e1");

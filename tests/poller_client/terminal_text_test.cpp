@@ -19,16 +19,20 @@ TEST(TerminalText, C0ControlsAndDelInCaretNotation) {
 }
 
 TEST(TerminalText, C1ControlsAsCodePoints) {
-  EXPECT_EQ(terminal_safe("\xC2\x9B" "31m"), "<U+009B>31m");
+  EXPECT_EQ(terminal_safe("\xC2\x9B"
+                          "31m"),
+            "<U+009B>31m");
   EXPECT_EQ(terminal_safe("\xC2\x80\xC2\x9F\xC2\xA0"), "<U+0080><U+009F>\xC2\xA0");
 }
 
 TEST(TerminalText, InvalidUtf8BecomesReplacementCharacters) {
   const std::string fffd = "\xEF\xBF\xBD";
-  EXPECT_EQ(terminal_safe("a\xFF" "b"), "a" + fffd + "b");
-  EXPECT_EQ(terminal_safe("\xC0\xAF"), fffd + fffd);          // overlong '/'
+  EXPECT_EQ(terminal_safe("a\xFF"
+                          "b"),
+            "a" + fffd + "b");
+  EXPECT_EQ(terminal_safe("\xC0\xAF"), fffd + fffd);             // overlong '/'
   EXPECT_EQ(terminal_safe("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate
-  EXPECT_EQ(terminal_safe("\xE2\x82"), fffd + fffd);          // cut short
+  EXPECT_EQ(terminal_safe("\xE2\x82"), fffd + fffd);             // cut short
 }
 
 }  // namespace
