@@ -1,13 +1,12 @@
 #include "poller-client/options.hpp"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <boost/url/parse.hpp>
-#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
-#include "poller-client/terminal_text.hpp"
+#include "post_request.hpp"  // check_name: the server's own rule for names
+#include "room.hpp"          // is_valid_room_name
 
 namespace pollchat::client {
 namespace {
@@ -32,33 +31,15 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
   return value;
 }
 
-std::string default_name() {
-  const char* user = std::getenv("USER");
-  if (user != nullptr && valid_name(user))
-    return user;
-  return "anonymous";
+// The server's rule for names (an empty one is "anonymous" there too); nullopt when refused.
+std::optional<std::string> checked_name(std::string_view name) {
+  auto checked = check_name(name);
+  if (auto* accepted = std::get_if<std::string>(&checked))
+    return std::move(*accepted);
+  return std::nullopt;
 }
 
 }  // namespace
-
-bool valid_room(std::string_view room) {
-  return !room.empty() && room.size() <= 64 && std::all_of(room.begin(), room.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
-  });
-}
-
-bool valid_name(std::string_view name) {
-  // terminal_safe() leaves a string unchanged exactly when it is valid UTF-8 without C0, DEL
-  // or C1 controls, except '\n' and '\t', which are controls too.
-  if (name.empty() || name.find_first_of("\n\t") != std::string_view::npos)
-    return false;
-  if (terminal_safe(name) != name)
-    return false;
-  const auto code_points = std::count_if(name.begin(), name.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  });
-  return code_points <= 32;
-}
 
 std::optional<server_url> parse_server_url(std::string_view text, std::string& error) {
   const auto fail = [&](std::string why) -> std::optional<server_url> {
@@ -144,11 +125,14 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
   if (!server)
     return usage_error(error);
   options.server = std::move(*server);
-  if (!valid_room(options.room))
+  if (!is_valid_room_name(options.room))
     return usage_error("--room " + options.room + ": use 1 to 64 of A-Z a-z 0-9 _ . -");
   if (app.count("--name") == 0) {
-    options.name = default_name();
-  } else if (!valid_name(options.name)) {
+    const char* user = std::getenv("USER");
+    options.name = checked_name(user != nullptr ? user : "").value_or("anonymous");
+  } else if (auto name = checked_name(options.name)) {
+    options.name = std::move(*name);
+  } else {
     return usage_error("--name: use 1 to 32 characters of UTF-8 without control characters");
   }
   if (app.count("--since") != 0) {

@@ -44,9 +44,4 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
 // nullopt with `error` set when `text` is not an http:// URL this client can use.
 std::optional<server_url> parse_server_url(std::string_view text, std::string& error);
 
-// SPEC §2: a room is [A-Za-z0-9_.-]{1,64}; a name is 1 to 32 characters of UTF-8 without
-// control characters.
-bool valid_room(std::string_view room);
-bool valid_name(std::string_view name);
-
 }  // namespace pollchat::client

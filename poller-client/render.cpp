@@ -3,7 +3,7 @@
 #include <charconv>
 #include <ctime>
 
-#include "poller-client/terminal_text.hpp"
+#include "utf8.hpp"
 
 namespace pollchat::client {
 namespace {
@@ -17,7 +17,15 @@ bool read_number(std::string_view s, std::size_t pos, std::size_t width, int& va
   return ec == std::errc() && end == first + width;
 }
 
-// A name on one line: what terminal_safe() keeps of a line break would start a forged line.
+// SPEC §2: nothing a poster writes can steer the reader's terminal (invalid UTF-8 becomes
+// U+FFFD, controls but '\n' and '\t' are shown as ^[ or <U+009B>).
+std::string terminal_safe(std::string_view s) {
+  std::string safe;
+  utf8::append_terminal_safe(safe, s);
+  return safe;
+}
+
+// A name on one line: a line break kept by terminal_safe() would start a forged line.
 std::string one_line(std::string_view s) {
   std::string safe = terminal_safe(s);
   for (std::size_t at = 0; (at = safe.find('\n', at)) != std::string::npos;)
