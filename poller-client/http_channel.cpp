@@ -12,8 +12,9 @@ namespace {
 constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
 
 constexpr auto max_connect_time = std::chrono::seconds(10);
-// A poll answer holds at most 1000 messages of at most 64 KiB of JSON-escaped body each.
-constexpr std::uint64_t max_answer_bytes = 256ull << 20;
+// A poll answer: 100 messages (the server's default limit) of up to --max-body (64 KiB) each,
+// JSON-escaped, with room to spare.
+constexpr std::uint64_t max_answer_bytes = 64ull << 20;
 
 // What a kept-alive connection that the server closed while it was idle looks like.
 bool closed_while_idle(const beast::error_code& error) {

@@ -9,12 +9,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <csignal>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -237,8 +240,104 @@ void server_process::kill() {
   process_->wait_exit();
 }
 
-std::vector<std::string> client_argv(const server_process& server, std::vector<std::string> flags) {
-  std::vector<std::string> argv{POLLER_CLIENT_PATH, "--url", server.url()};
+namespace {
+
+// One relayed connection: client <-> proxy <-> server. Kept alive by its pending operations.
+class relay : public std::enable_shared_from_this<relay> {
+ public:
+  relay(asio::ip::tcp::socket client, std::atomic<int>& dropped)
+      : client_(std::move(client)), server_(client_.get_executor()), dropped_(dropped) {}
+
+  void start(std::uint16_t upstream) {
+    server_.async_connect({asio::ip::make_address("127.0.0.1"), upstream},
+                          [self = shared_from_this()](boost::system::error_code error) {
+                            if (error)
+                              return self->close();
+                            self->from_client();
+                            self->from_server();
+                          });
+  }
+
+ private:
+  void from_client() {
+    client_.async_read_some(asio::buffer(up_), [self = shared_from_this()](
+                                                   boost::system::error_code error, std::size_t n) {
+      if (error)
+        return self->close();
+      // A request is written in one piece; the first POST /chat is the one to strand.
+      if (std::string_view(self->up_.data(), n).starts_with("POST /chat") && self->dropped_ == 0)
+        self->drop_answer_ = true;
+      asio::async_write(self->server_, asio::buffer(self->up_.data(), n),
+                        [self](boost::system::error_code write_error, std::size_t) {
+                          if (write_error)
+                            return self->close();
+                          self->from_client();
+                        });
+    });
+  }
+
+  void from_server() {
+    server_.async_read_some(
+        asio::buffer(down_),
+        [self = shared_from_this()](boost::system::error_code error, std::size_t n) {
+          if (error)
+            return self->close();
+          if (self->drop_answer_) {
+            ++self->dropped_;
+            return self->close();
+          }
+          asio::async_write(self->client_, asio::buffer(self->down_.data(), n),
+                            [self](boost::system::error_code write_error, std::size_t) {
+                              if (write_error)
+                                return self->close();
+                              self->from_server();
+                            });
+        });
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    client_.close(ignored);
+    server_.close(ignored);
+  }
+
+  asio::ip::tcp::socket client_;
+  asio::ip::tcp::socket server_;
+  std::atomic<int>& dropped_;
+  bool drop_answer_ = false;  // the server's next bytes answer the POST to strand
+  std::array<char, 16384> up_{};
+  std::array<char, 16384> down_{};
+};
+
+}  // namespace
+
+answer_dropping_proxy::answer_dropping_proxy(std::uint16_t upstream)
+    : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), upstream_(upstream) {
+  accept();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+answer_dropping_proxy::~answer_dropping_proxy() {
+  // A test helper: stopping the loop is enough; the sockets close with io_.
+  io_.stop();
+  thread_.join();
+}
+
+std::string answer_dropping_proxy::url() const {
+  return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+}
+
+void answer_dropping_proxy::accept() {
+  acceptor_.async_accept([this](boost::system::error_code error, asio::ip::tcp::socket client) {
+    if (error)
+      return;
+    std::make_shared<relay>(std::move(client), dropped_)->start(upstream_);
+    accept();
+  });
+}
+
+std::vector<std::string> client_argv(std::string url, std::vector<std::string> flags) {
+  std::vector<std::string> argv{POLLER_CLIENT_PATH, "--url", std::move(url)};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
 }

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -14,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace pollchat::testing {
@@ -83,8 +87,35 @@ class server_process {
   std::optional<child_process> process_;
 };
 
+// A TCP relay to 127.0.0.1:<upstream> that lets the first POST /chat through to the server but
+// drops its answer, and closes that connection: the message is stored, the poster never hears
+// so, as when a connection breaks at the worst moment. Everything else is relayed as is.
+class answer_dropping_proxy {
+ public:
+  explicit answer_dropping_proxy(std::uint16_t upstream);
+  ~answer_dropping_proxy();  // stops its thread; every relayed connection is closed
+  answer_dropping_proxy(const answer_dropping_proxy&) = delete;
+  answer_dropping_proxy& operator=(const answer_dropping_proxy&) = delete;
+
+  std::string url() const;
+  int dropped() const { return dropped_; }
+
+ private:
+  void accept();
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t upstream_;
+  std::atomic<int> dropped_{0};  // thread-safe: written by the relay thread, read by the test
+  std::thread thread_;
+};
+
 // poller-client with the given flags, TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
-std::vector<std::string> client_argv(const server_process& server, std::vector<std::string> flags);
+std::vector<std::string> client_argv(std::string url, std::vector<std::string> flags);
+inline std::vector<std::string> client_argv(const server_process& server,
+                                            std::vector<std::string> flags) {
+  return client_argv(server.url(), std::move(flags));
+}
 const std::map<std::string, std::optional<std::string>>& client_env();
 
 struct http_answer {

@@ -165,6 +165,23 @@ TEST_F(PollerClient, ALineTypedDuringAnOutageIsPostedOnceWhenTheServerIsBack) {
   EXPECT_EQ(occurrences(alice.err(), "lost contact"), 1) << alice.err();
 }
 
+TEST_F(PollerClient, APostWhoseAnswerWasLostIsRetriedWithoutPostingTwice) {
+  answer_dropping_proxy proxy(port());
+  child_process alice(client_argv(proxy.url(), {"--name", "alice", "--since", "all"}),
+                      client_env());
+  alice.write_stdin("only once\n");
+  ASSERT_TRUE(alice.wait_out("alice: only once\n", 20s)) << alice.out() << alice.err();
+  alice.close_stdin();
+  ASSERT_EQ(alice.wait_exit(), 0) << alice.err();
+
+  EXPECT_EQ(proxy.dropped(), 1);
+  // The retry carried the same Idempotency-Key: the server answered the first message again.
+  const auto stored = stored_messages(port());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0]["body"], "only once");
+  EXPECT_EQ(occurrences(alice.out(), "alice: only once\n"), 1) << alice.out();
+}
+
 TEST_F(PollerClient, AQuietRoomIsNoError) {
   auto reader = client({"--no-input", "--room", "quiet", "--timeout", "1"});
   // The start-up poll, then four long polls: the first three ended by the server's timeout
