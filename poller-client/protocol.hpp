@@ -43,6 +43,7 @@ struct poll_query {
   std::optional<std::int64_t> since;
   std::string epoch;  // "" when not known yet
   int timeout = 30;
+  bool member = true;  // carries client= and name=: the poll keeps us in the room (SPEC §4)
 };
 
 // /chat/<room>?since=..&epoch=..&timeout=..&format=json&client=..&name=.. under the URL's prefix.

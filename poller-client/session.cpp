@@ -110,8 +110,9 @@ asio::awaitable<void> session::read_room() {
     view_.start_at(*options_.since, "", /*quiet_missed=*/*options_.since == 0);
   } else {
     // "The last N": a poll without since answers with next = the newest id, and with timeout 0
-    // it answers at once.
-    const poll_query newest{std::nullopt, "", 0};
+    // it answers at once. It does not make us a member yet: our join then comes after the
+    // start, and is shown whatever N is.
+    const poll_query newest{std::nullopt, "", 0, /*member=*/false};
     const auto end = co_await poll(newest);
     if (!end)
       co_return;

@@ -1,24 +1,21 @@
 #include "harness.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
+
+#include "test_client.hpp"
 
 extern char** environ;
 
@@ -26,7 +23,6 @@ namespace pollchat::testing {
 namespace {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 
 // Writing to a child that has exited must fail the test, not kill it.
 const bool sigpipe_ignored = [] {
@@ -202,44 +198,6 @@ std::optional<int> child_process::wait_exit(std::chrono::milliseconds limit) {
   return exit_code_;
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t size = sizeof address;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-server_process::server_process(std::vector<std::string> flags)
-    : flags_(std::move(flags)), port_(free_port()) {}
-
-::testing::AssertionResult server_process::start() {
-  std::vector<std::string> argv{CHAT_SERVER_PATH, "--listen", "127.0.0.1:" + std::to_string(port_)};
-  argv.insert(argv.end(), flags_.begin(), flags_.end());
-  process_.reset();
-  process_.emplace(argv, std::map<std::string, std::optional<std::string>>{});
-  if (process_->wait_err("listening on"))
-    return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure()
-         << "chat-server did not start on port " << port_ << "; its stderr:\n"
-         << process_->err();
-}
-
-void server_process::kill() {
-  if (!process_)
-    return;
-  process_->signal(SIGKILL);
-  process_->wait_exit();
-}
-
 namespace {
 
 // One relayed connection: client <-> proxy <-> server. Kept alive by its pending operations.
@@ -336,6 +294,10 @@ void answer_dropping_proxy::accept() {
   });
 }
 
+std::string url_of(std::uint16_t port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
+
 std::vector<std::string> client_argv(std::string url, std::vector<std::string> flags) {
   std::vector<std::string> argv{POLLER_CLIENT_PATH, "--url", std::move(url)};
   argv.insert(argv.end(), flags.begin(), flags.end());
@@ -348,46 +310,13 @@ const std::map<std::string, std::optional<std::string>>& client_env() {
   return env;
 }
 
-http_answer http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                         std::string_view body, std::string_view content_type,
-                         std::string_view token) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, error);
-  if (error)
-    return {};
-  const timeval limit{10, 0};  // blocking calls, bounded
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-
-  http::request<http::string_body> req{http::string_to_verb(method), std::string(target), 11};
-  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
-  req.set(http::field::connection, "close");
-  if (!token.empty())
-    req.set(http::field::authorization, "Bearer " + std::string(token));
-  if (!content_type.empty())
-    req.set(http::field::content_type, content_type);
-  req.body() = std::string(body);
-  req.prepare_payload();
-  http::write(socket, req, error);
-  if (error)
-    return {};
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(socket, buffer, res, error);
-  if (error)
-    return {};
-  return {static_cast<int>(res.result_int()), res.body()};
-}
-
 std::string post_message(std::uint16_t port, std::string_view room, std::string_view name,
                          std::string_view body) {
   const nlohmann::json message = {{"body", body}, {"name", name}};
-  const auto answer =
-      http_request(port, "POST", "/chat/" + std::string(room), message.dump(), "application/json");
-  EXPECT_EQ(answer.status, 200) << answer.body;
-  return answer.status == 200 ? answer.body : std::string();
+  const auto answer = request_once(port, "POST", "/chat/" + std::string(room),
+                                   {{"Content-Type", "application/json"}}, message.dump());
+  EXPECT_TRUE(answer && answer->result_int() == 200) << (answer ? answer->body() : "no answer");
+  return answer && answer->result_int() == 200 ? answer->body() : std::string();
 }
 
 std::vector<std::string> lines_of(std::string_view text) {

@@ -1,8 +1,8 @@
 #pragma once
-// What the poller-client integration tests stand on: real processes on pipes, the real
-// chat-server on a port of its own, and a small blocking HTTP client. Every wait is bounded and
-// waits for an event (a line on a pipe, an exit), never for a fixed time; every process is
-// killed and reaped by its destructor, also when an assertion fails.
+// What the poller-client integration tests add to tests/support (the chat-server process and a
+// raw HTTP client): poller-client processes on pipes, and a relay that loses one answer. Every
+// wait is bounded and waits for an event (a line on a pipe, an exit), never for a fixed time;
+// every process is killed and reaped by its destructor, also when an assertion fails.
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
@@ -64,29 +64,6 @@ class child_process {
   std::optional<int> exit_code_;
 };
 
-// A loopback port that was free a moment ago (bound to port 0, read, closed).
-std::uint16_t free_port();
-
-// The real chat-server on 127.0.0.1:<port>; the port stays the same across restarts.
-class server_process {
- public:
-  explicit server_process(std::vector<std::string> flags = {});
-
-  // Starts it and waits for its "listening on" line.
-  ::testing::AssertionResult start();
-  // SIGKILL, reaped: no goodbye, as in a crash.
-  void kill();
-
-  std::uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  child_process& process() { return *process_; }
-
- private:
-  std::vector<std::string> flags_;
-  std::uint16_t port_;
-  std::optional<child_process> process_;
-};
-
 // A TCP relay to 127.0.0.1:<upstream> that lets the first POST /chat through to the server but
 // drops its answer, and closes that connection: the message is stored, the poster never hears
 // so, as when a connection breaks at the worst moment. Everything else is relayed as is.
@@ -110,23 +87,13 @@ class answer_dropping_proxy {
   std::thread thread_;
 };
 
-// poller-client with the given flags, TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
+// "http://127.0.0.1:<port>"
+std::string url_of(std::uint16_t port);
+
+// poller-client --url `url` with the given flags.
 std::vector<std::string> client_argv(std::string url, std::vector<std::string> flags);
-inline std::vector<std::string> client_argv(const server_process& server,
-                                            std::vector<std::string> flags) {
-  return client_argv(server.url(), std::move(flags));
-}
+// Its environment: TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
 const std::map<std::string, std::optional<std::string>>& client_env();
-
-struct http_answer {
-  int status = 0;  // 0: no answer (connection failed or timed out)
-  std::string body;
-};
-
-// One blocking request on its own connection, bounded by 10 s.
-http_answer http_request(std::uint16_t port, std::string_view method, std::string_view target,
-                         std::string_view body = {}, std::string_view content_type = {},
-                         std::string_view token = {});
 
 // POSTs {"body", "name"} as JSON to /chat/<room>; the stored message's JSON, or "" on failure.
 std::string post_message(std::uint16_t port, std::string_view room, std::string_view name,

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
+#include "server_process.hpp"
+#include "test_client.hpp"
 
 namespace pollchat::testing {
 namespace {
@@ -15,10 +17,12 @@ using ordered_json = nlohmann::ordered_json;
 // The room's stored messages of type "message" (joins and leaves left out), oldest first.
 std::vector<ordered_json> stored_messages(std::uint16_t port, std::string_view room = "lobby") {
   const auto answer =
-      http_request(port, "GET", "/chat/" + std::string(room) + "?since=0&timeout=0&format=json");
-  EXPECT_EQ(answer.status, 200) << answer.body;
-  const auto body = ordered_json::parse(answer.body, nullptr, false);
+      request_once(port, "GET", "/chat/" + std::string(room) + "?since=0&timeout=0&format=json");
+  EXPECT_TRUE(answer && answer->result_int() == 200);
   std::vector<ordered_json> messages;
+  if (!answer)
+    return messages;
+  const auto body = ordered_json::parse(answer->body(), nullptr, false);
   if (body.is_discarded() || !body.contains("messages"))
     return messages;
   for (const auto& message : body["messages"]) {
@@ -30,11 +34,10 @@ std::vector<ordered_json> stored_messages(std::uint16_t port, std::string_view r
 
 // A value of the server's /metrics, or -1.
 double metric(std::uint16_t port, std::string_view name) {
-  const auto answer = http_request(port, "GET", "/metrics");
-  for (const auto& line : lines_of(answer.body)) {
-    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ') {
+  const auto answer = request_once(port, "GET", "/metrics");
+  for (const auto& line : lines_of(answer ? answer->body() : std::string())) {
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ' ')
       return std::stod(line.substr(name.size() + 1));
-    }
   }
   return -1;
 }
@@ -45,14 +48,26 @@ std::string shown(const ordered_json& message) {
          message["from"].get<std::string>() + ": " + message["body"].get<std::string>() + "\n";
 }
 
+// One server, which a test may crash and start again on the same port.
 class PollerClient : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.start()); }
-  std::uint16_t port() const { return server_.port(); }
+  void SetUp() override { ASSERT_TRUE(server_->started()) << server_->log(); }
+
+  std::uint16_t port() const { return port_; }
   child_process client(std::vector<std::string> flags) {
-    return child_process(client_argv(server_, std::move(flags)), client_env());
+    return child_process(client_argv(url_of(port_), std::move(flags)), client_env());
   }
-  server_process server_;
+  void crash() { server_->stop(SIGKILL); }
+  ::testing::AssertionResult restart() {
+    server_.emplace(std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port_)});
+    if (server_->started())
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "no restart on port " << port_ << ":\n"
+                                         << server_->log();
+  }
+
+  std::optional<server_process> server_{std::in_place};
+  const std::uint16_t port_ = server_->port();
 };
 
 TEST_F(PollerClient, PipedStdinLinesArePostedInOrderAndShownOnce) {
@@ -76,9 +91,8 @@ TEST_F(PollerClient, PipedStdinLinesArePostedInOrderAndShownOnce) {
 
 TEST_F(PollerClient, CountWithJsonPrintsExactlyTheFirstMessageObjects) {
   std::vector<std::string> objects;
-  for (const char* body : {"one", "two", "three"}) {
+  for (const char* body : {"one", "two", "three"})
     objects.push_back(ordered_json::parse(post_message(port(), "lobby", "bob", body)).dump());
-  }
   auto reader = client({"--since", "all", "--count", "2", "--json", "--no-input"});
   ASSERT_EQ(reader.wait_exit(), 0) << reader.err();
   EXPECT_EQ(reader.out(), objects[0] + "\n" + objects[1] + "\n");
@@ -118,14 +132,24 @@ TEST_F(PollerClient, TwoClientsChatWithEachOther) {
   }
 }
 
+TEST_F(PollerClient, ItsOwnJoinAndTheJoinsAndLeavesOfOthersAreShown) {
+  auto alice = client({"--name", "alice", "--no-input", "--last", "0"});
+  ASSERT_TRUE(alice.wait_out("* alice joined\n")) << alice.out() << alice.err();
+  auto bob = client({"--name", "bob"});
+  ASSERT_TRUE(alice.wait_out("* bob joined\n")) << alice.out();
+  bob.close_stdin();  // end of input: bob leaves at once, not after the presence grace
+  ASSERT_EQ(bob.wait_exit(), 0) << bob.err();
+  ASSERT_TRUE(alice.wait_out("* bob left\n", 5s)) << alice.out();
+}
+
 TEST_F(PollerClient, ReconnectsAfterAServerRestartAndShowsEveryMessageOnce) {
   auto reader = client({"--since", "all", "--no-input", "--timeout", "5"});
   post_message(port(), "lobby", "bob", "before the crash");
   ASSERT_TRUE(reader.wait_out("bob: before the crash\n")) << reader.err();
 
-  server_.kill();
+  crash();
   ASSERT_TRUE(reader.wait_err("lost contact")) << reader.err();
-  ASSERT_TRUE(server_.start());
+  ASSERT_TRUE(restart());
   post_message(port(), "lobby", "bob", "after 1");
   post_message(port(), "lobby", "bob", "after 2");
   ASSERT_TRUE(reader.wait_out("bob: after 2\n", 20s)) << reader.out() << reader.err();
@@ -149,10 +173,10 @@ TEST_F(PollerClient, ALineTypedDuringAnOutageIsPostedOnceWhenTheServerIsBack) {
   post_message(port(), "lobby", "bob", "are you there?");
   ASSERT_TRUE(alice.wait_out("bob: are you there?\n")) << alice.err();
 
-  server_.kill();
+  crash();
   ASSERT_TRUE(alice.wait_err("lost contact")) << alice.err();
   alice.write_stdin("typed while it was down\n");
-  ASSERT_TRUE(server_.start());
+  ASSERT_TRUE(restart());
   ASSERT_TRUE(alice.wait_out("alice: typed while it was down\n", 20s))
       << alice.out() << alice.err();
   alice.close_stdin();
@@ -191,22 +215,21 @@ TEST_F(PollerClient, AQuietRoomIsNoError) {
   EXPECT_EQ(reader.err(), "");
   reader.signal(SIGINT);
   EXPECT_EQ(reader.wait_exit(), 0) << reader.err();
-  for (const auto& line : lines_of(reader.out())) {  // its own join, once presence exists
-    EXPECT_TRUE(line.ends_with(" joined") || line.ends_with(" left")) << line;
-  }
+  for (const auto& line : lines_of(reader.out()))  // only its own join
+    EXPECT_TRUE(line.ends_with(" joined")) << line;
 }
 
-TEST_F(PollerClient, MissedMessagesAreAnnounced) {
-  server_.kill();
-  server_process small({"--history", "3"});
-  ASSERT_TRUE(small.start());
+TEST(PollerClientServer, MissedMessagesAreAnnounced) {
+  server_process server({"--history", "3"});
+  ASSERT_TRUE(server.started()) << server.log();
   for (const char* body : {"1", "2", "3", "4", "5"})
-    post_message(small.port(), "lobby", "bob", body);
-  child_process reader(client_argv(small, {"--since", "1", "--count", "2", "--json", "--no-input"}),
-                       client_env());
+    post_message(server.port(), "lobby", "bob", body);
+  child_process reader(
+      client_argv(url_of(server.port()), {"--since", "1", "--count", "2", "--json", "--no-input"}),
+      client_env());
   ASSERT_EQ(reader.wait_exit(), 0) << reader.err();
   // Everything after id 1 that the server no longer keeps is announced: the ids between 1 and
-  // the first one shown (its own join, once presence exists, may push one more out).
+  // the first one shown (the client's own join may push one more out of the history).
   const auto first = ordered_json::parse(lines_of(reader.out()).at(0))["id"].get<int>();
   ASSERT_GE(first, 3) << reader.out();
   const int missed = first - 2;
@@ -216,39 +239,39 @@ TEST_F(PollerClient, MissedMessagesAreAnnounced) {
       << reader.err();
 }
 
-TEST_F(PollerClient, EndOfInputAndCtrlCSendALeaveAndExitZero) {
-  server_.kill();
-  server_process logged({"--access-log"});
-  ASSERT_TRUE(logged.start());
-  const auto leaves = [&] {
-    return occurrences(logged.process().err(), "POST /rooms/lobby/leave");
-  };
+TEST(PollerClientServer, EndOfInputAndCtrlCSendALeaveAndExitZero) {
+  server_process server({"--access-log"});
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto leaves = [&] { return occurrences(server.log(), "POST /rooms/lobby/leave"); };
 
-  child_process interrupted(client_argv(logged, {"--no-input"}), client_env());
-  ASSERT_TRUE(logged.process().wait_err("GET /chat/lobby?")) << logged.process().err();
+  child_process interrupted(client_argv(url_of(server.port()), {"--no-input"}), client_env());
+  ASSERT_TRUE(server.wait_for_log("GET /chat/lobby?")) << server.log();
   interrupted.signal(SIGINT);
   EXPECT_EQ(interrupted.wait_exit(), 0) << interrupted.err();
-  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 1; })) << logged.process().err();
+  EXPECT_TRUE(interrupted.wait_until([&] { return leaves() == 1; })) << server.log();
 
-  child_process finished(client_argv(logged, {}), client_env());
+  child_process finished(client_argv(url_of(server.port()), {}), client_env());
   finished.close_stdin();
   EXPECT_EQ(finished.wait_exit(), 0) << finished.err();
-  EXPECT_TRUE(logged.process().wait_until([&] { return leaves() == 2; })) << logged.process().err();
+  EXPECT_TRUE(finished.wait_until([&] { return leaves() == 2; })) << server.log();
 }
 
-TEST(PollerClientAuth, A401ExitsOneWithTheServersMessageAndTheTokenWorks) {
+TEST(PollerClientServer, A401ExitsOneWithTheServersMessageAndTheTokenWorks) {
   server_process server({"--token", "s3cret"});
-  ASSERT_TRUE(server.start());
-  child_process refused(client_argv(server, {"--no-input"}), client_env());
+  ASSERT_TRUE(server.started()) << server.log();
+  child_process refused(client_argv(url_of(server.port()), {"--no-input"}), client_env());
   EXPECT_EQ(refused.wait_exit(), 1);
   EXPECT_NE(refused.err().find("401 Unauthorized"), std::string::npos) << refused.err();
 
-  const auto posted = http_request(server.port(), "POST", "/chat", R"({"body": "secret hi"})",
-                                   "application/json", "s3cret");
-  ASSERT_EQ(posted.status, 200) << posted.body;
+  const auto posted =
+      request_once(server.port(), "POST", "/chat",
+                   {{"Authorization", "Bearer s3cret"}, {"Content-Type", "application/json"}},
+                   R"({"body": "secret hi"})");
+  ASSERT_TRUE(posted && posted->result_int() == 200);
   auto env = client_env();
   env["CHAT_TOKEN"] = "s3cret";
-  child_process member(client_argv(server, {"--since", "all", "--count", "1", "--no-input"}), env);
+  child_process member(
+      client_argv(url_of(server.port()), {"--since", "all", "--count", "1", "--no-input"}), env);
   EXPECT_EQ(member.wait_exit(), 0) << member.err();
   EXPECT_NE(member.out().find(": secret hi\n"), std::string::npos) << member.out();
 }

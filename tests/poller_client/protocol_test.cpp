@@ -77,6 +77,9 @@ TEST(Protocol, PollTargetCarriesTheCursorAndEncodesEveryValue) {
   // No cursor yet: no since and no epoch, so the server answers from the newest message on.
   EXPECT_EQ(poll_target(options, "c1", {std::nullopt, "", 0}),
             "/pc/chat/dev?format=json&timeout=0&client=c1&name=a%2Bb%20c%26d%3D%C3%A9");
+  // Not as a member: no client, no name.
+  EXPECT_EQ(poll_target(options, "c1", {std::nullopt, "", 0, false}),
+            "/pc/chat/dev?format=json&timeout=0");
 }
 
 TEST(Protocol, PostAndLeaveTargets) {
