@@ -4,7 +4,6 @@
 // wait is bounded and waits for an event (a line on a pipe, an exit), never for a fixed time;
 // every process is killed and reaped by its destructor, also when an assertion fails.
 
-#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -34,7 +33,6 @@ class child_process {
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
 
-  pid_t pid() const { return pid_; }
   void write_stdin(std::string_view text);
   void close_stdin();
   void signal(int signo);
