@@ -49,7 +49,8 @@ nlohmann::json run_fanout(const options& o, const server_address& addr) {
     all_started = co_await start_pollers(run, pollers, deadline);
     co_await sleep_for(std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>{o.settle_s}));
-    if (!ctx.stopping) {
+    // Posting to readers that never started would only measure the failure.
+    if (all_started && !ctx.stopping) {
       cpu.start();
       polls_at_start = ctx.polls;
       post_start_ns = now_ns() + 1'000'000;

@@ -105,6 +105,7 @@ nlohmann::json cpu_meter::report() const {
                    {"client_cpu_pct", wall > 0 ? 100 * (self_stop_ - self_start_) / wall : 0.0},
                    {"client_bound", client_bound()}};
   if (server_start_ && server_stop_) {
+    j["server_cpu_s"] = *server_stop_ - *server_start_;
     j["server_cpu_pct"] = wall > 0 ? 100 * (*server_stop_ - *server_start_) / wall : 0.0;
   }
   return j;
