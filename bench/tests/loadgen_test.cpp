@@ -107,6 +107,22 @@ TEST(PollchatProtocol, ReadsBatchAndAdvancesCursor) {
   EXPECT_EQ(p->make_poll(c).target(), "/chat/r1?since=6&timeout=30&limit=1000&format=json");
 }
 
+TEST(PollchatProtocol, ReadsEscapedStrings) {
+  auto p = make_pollchat_protocol({"127.0.0.1:9", "r1", 30, 1000});
+  cursor c;
+  auto res = make_response(
+      http::status::ok,
+      R"({"room":"r1","epoch":"e","messages":[)"
+      R"({"id":1,"b\u006fdy":"seq=5 t=\u0036","from":"a\"b"},)"
+      R"({"id":2,"body":"say \"hi\"\n"}],"next":2,"missed":0})");
+  auto out = p->read_poll(res, c);
+  ASSERT_EQ(out.stamps.size(), 1u);
+  EXPECT_EQ(out.stamps[0].seq, 5);
+  EXPECT_EQ(out.stamps[0].sent_ns, 6);
+  EXPECT_EQ(out.foreign, 1u);
+  EXPECT_EQ(c.since, 2);
+}
+
 TEST(PollchatProtocol, TimeoutKeepsCursorAndBadAnswersAreErrors) {
   auto p = make_pollchat_protocol({"127.0.0.1:9", "r1", 30, 1000});
   cursor c;
