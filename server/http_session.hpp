@@ -87,7 +87,8 @@ class http_session : public room_waiter, public std::enable_shared_from_this<htt
   bool writing_ = false;
   bool idle_ = false;            // waiting for a request to begin
   bool client_gone_ = false;
-  bool lingering_ = false;     // the last answer is sent: discard input, then close
+  bool lingering_ = false;
+  bool restart_read_ = false;  // the pending read was cancelled on purpose: start it over     // the last answer is sent: discard input, then close
 };
 
 }  // namespace pollchat

@@ -38,11 +38,26 @@ struct overloaded_connection : std::enable_shared_from_this<overloaded_connectio
     stream.async_read_some(asio::buffer(scratch), [self = shared_from_this()](beast::error_code, std::size_t) {
       self->stream.expires_after(std::chrono::seconds(1));
       asio::async_write(self->stream, asio::buffer(overloaded_response()),
-                        [self](beast::error_code, std::size_t) {
+                        [self](beast::error_code ec, std::size_t) {
+                          if (ec) {
+                            self->stream.close();
+                            return;
+                          }
                           beast::error_code ignored;
                           self->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-                          self->stream.close();
+                          self->drain();
                         });
+    });
+  }
+
+  // Discards what the client still sends until it closes, for one second at most.
+  void drain() {
+    stream.async_read_some(asio::buffer(scratch), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) {
+        self->stream.close();
+        return;
+      }
+      self->drain();
     });
   }
 

@@ -28,6 +28,10 @@ std::variant<post_fields, api_error> parse_post(std::string_view content_type,
                                                 const boost::urls::params_view& query,
                                                 const post_limits& limits);
 
+// Whether a POST with this Content-Type can be read at all (form, JSON, text, or none).
+bool is_supported_post_type(std::string_view content_type);
+api_error unsupported_media_type();
+
 // Shared checks for the optional fields, also used by GET: a display name of 1 to 32 characters
 // of UTF-8 without control characters; a client id of at most 64 characters.
 std::variant<std::string, api_error> check_name(std::string_view name);

@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -46,7 +47,6 @@ target classify(std::string_view path) {
 std::string_view allowed_methods(endpoint kind) {
   switch (kind) {
     case endpoint::root:
-      return "POST";
     case endpoint::chat:
       return "GET, POST";
     default:
@@ -116,26 +116,31 @@ response router::shutting_down() {
 
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
   const auto url = urls::parse_origin_form(header.target());
-  if (!url) {
-    return error({http::status::bad_request, "bad_request", "the request target is not a valid path"});
-  }
-  const target t = classify(url->encoded_path());
-  const bool healthz = t.kind == endpoint::healthz && header.method() == http::verb::get;
+  const target t = url ? classify(url->encoded_path()) : target{};
+  const bool get = header.method() == http::verb::get;
+  const bool healthz = t.kind == endpoint::healthz && get;
   if (state_.draining.load() && !healthz) {
     return shutting_down();
   }
 
+  // The token comes before everything else, so an unknown or malformed path without it is
+  // 401 too: nothing about the server is revealed to whoever lacks it.
   const std::string& token = state_.settings.token;
-  const bool public_page = t.kind == endpoint::root && header.method() == http::verb::get;
+  const bool public_page = t.kind == endpoint::root && get;
   if (!token.empty() && !healthz && !public_page) {
     const std::string_view auth = header[http::field::authorization];
-    constexpr std::string_view scheme = "Bearer ";
-    if (!auth.starts_with(scheme) || !same_secret(auth.substr(scheme.size()), token)) {
+    constexpr std::string_view scheme = "bearer ";
+    const bool bearer = auth.size() >= scheme.size() &&
+                        boost::beast::iequals(auth.substr(0, scheme.size()), scheme);
+    if (!bearer || !same_secret(auth.substr(scheme.size()), token)) {
       auto res = error({http::status::unauthorized, "unauthorized",
                         "this server needs 'Authorization: Bearer <token>'"});
       res.set(http::field::www_authenticate, "Bearer");
       return res;
     }
+  }
+  if (!url) {
+    return error({http::status::bad_request, "bad_request", "the request target is not a valid path"});
   }
 
   if (t.kind == endpoint::unknown) {
@@ -155,6 +160,9 @@ std::optional<response> router::screen(const request_header& header, std::string
   }
 
   if (header.method() == http::verb::post) {
+    if (!is_supported_post_type(header[http::field::content_type])) {
+      return error(unsupported_media_type());
+    }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
       auto res = error({http::status::too_many_requests, "rate_limited",
                         "too many posts from your address; slow down"});

@@ -41,7 +41,7 @@ class router {
  public:
   explicit router(server_state& state) : state_(state) {}
 
-  // What can be decided from the header alone: target, draining, token, path, method, media
+  // What can be decided from the header alone: draining, token, target, path, method, media
   // type and post rate. A reply here is final (and lets `Expect: 100-continue` be refused
   // before the body is sent); nullopt means read the body and route().
   std::optional<response> screen(const request_header& header, std::string_view peer);

@@ -13,8 +13,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 server::server(config settings)
-    : ioc_(static_cast<int>(settings.threads)),
-      state_(std::move(settings)),
+    : state_(std::move(settings)),
+      ioc_(static_cast<int>(state_.settings.threads)),
       listener_(std::make_shared<listener>(ioc_, state_, sessions_)),
       signals_(ioc_, SIGINT, SIGTERM) {}
 

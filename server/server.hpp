@@ -41,9 +41,11 @@ class server {
  private:
   void watch_grace();
 
-  boost::asio::io_context ioc_;
+  // Declared before the io_context: if the grace runs out, handlers still holding sessions are
+  // destroyed with the io_context, and those sessions still use the state and the registry.
   server_state state_;
   session_registry sessions_;
+  boost::asio::io_context ioc_;
   std::shared_ptr<listener> listener_;
   boost::asio::signal_set signals_;
 
