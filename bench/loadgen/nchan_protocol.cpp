@@ -2,6 +2,8 @@
 // answers one message per response, whose Last-Modified and Etag headers are the cursor the
 // next request sends back as If-Modified-Since and If-None-Match.
 
+#include <fmt/format.h>
+
 #include "protocol.hpp"
 
 namespace pollchat::bench {
@@ -12,23 +14,20 @@ class nchan_protocol final : public protocol {
   explicit nchan_protocol(protocol_params p)
       : params_(std::move(p)), pub_path_("/pub/" + params_.room), sub_path_("/sub/" + params_.room) {}
 
-  request make_post(const std::string& body) const override {
-    request req{http::verb::post, pub_path_, 11};
-    req.set(http::field::host, params_.host);
-    req.set(http::field::content_type, "text/plain");
-    req.body() = body;
-    req.prepare_payload();
-    return req;
+  std::string make_post(const std::string& body) const override {
+    return fmt::format(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n"
+        "\r\n{}",
+        pub_path_, params_.host, body.size(), body);
   }
 
-  request make_poll(const cursor& c) const override {
-    request req{http::verb::get, sub_path_, 11};
-    req.set(http::field::host, params_.host);
-    if (!c.last_modified.empty()) {
-      req.set(http::field::if_modified_since, c.last_modified);
-      req.set(http::field::if_none_match, c.etag);
+  std::string make_poll(const cursor& c) const override {
+    if (c.last_modified.empty()) {
+      return fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\n\r\n", sub_path_, params_.host);
     }
-    return req;
+    return fmt::format(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nIf-Modified-Since: {}\r\nIf-None-Match: {}\r\n\r\n",
+        sub_path_, params_.host, c.last_modified, c.etag);
   }
 
   poll_outcome read_poll(const response& res, cursor& c) const override {

@@ -4,6 +4,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include <fmt/format.h>
 
 #include "protocol.hpp"
 
@@ -137,26 +138,21 @@ class pollchat_protocol final : public protocol {
   explicit pollchat_protocol(protocol_params p)
       : params_(std::move(p)), path_("/chat/" + params_.room) {}
 
-  request make_post(const std::string& body) const override {
-    request req{http::verb::post, path_, 11};
-    req.set(http::field::host, params_.host);
-    req.set(http::field::content_type, "application/x-www-form-urlencoded");
+  std::string make_post(const std::string& body) const override {
     boost::urls::encoding_opts opts;
     opts.space_as_plus = true;
-    req.body() = "body=" + boost::urls::encode(body, boost::urls::unreserved_chars, opts);
-    req.prepare_payload();
-    return req;
+    const auto form = "body=" + boost::urls::encode(body, boost::urls::unreserved_chars, opts);
+    return fmt::format(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: {}\r\n\r\n{}",
+        path_, params_.host, form.size(), form);
   }
 
-  request make_poll(const cursor& c) const override {
-    request req{http::verb::get,
-                path_ + "?since=" + std::to_string(c.since) +
-                    "&timeout=" + std::to_string(params_.poll_timeout_s) +
-                    "&limit=" + std::to_string(params_.poll_limit) + "&format=json",
-                11};
-    req.set(http::field::host, params_.host);
-    req.set(http::field::accept, "application/json");
-    return req;
+  std::string make_poll(const cursor& c) const override {
+    return fmt::format(
+        "GET {}?since={}&timeout={}&limit={}&format=json HTTP/1.1\r\nHost: {}\r\n"
+        "Accept: application/json\r\n\r\n",
+        path_, c.since, params_.poll_timeout_s, params_.poll_limit, params_.host);
   }
 
   poll_outcome read_poll(const response& res, cursor& c) const override {

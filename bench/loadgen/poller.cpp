@@ -11,7 +11,9 @@ poller::poller(run_context& ctx, delivery_log& log, std::size_t index, int max_p
       conn_(ctx.ioc.get_executor()),
       index_(index),
       max_polls_(max_polls),
-      stop_after_(stop_after) {}
+      stop_after_(stop_after) {
+  ctx.sweeper.watch(conn_);
+}
 
 boost::asio::awaitable<bool> poller::reconnect() {
   conn_.close();

@@ -21,7 +21,9 @@ struct post_counters {
 
 class poster {
  public:
-  explicit poster(run_context& ctx) : ctx_(ctx), conn_(ctx.ioc.get_executor()) {}
+  explicit poster(run_context& ctx) : ctx_(ctx), conn_(ctx.ioc.get_executor()) {
+    ctx.sweeper.watch(conn_);
+  }
 
   // Posts seq = first, first + step, … < end, seq k due at start_ns + k * interval_ns.
   boost::asio::awaitable<void> run_schedule(delivery_log& log, post_counters& counters,

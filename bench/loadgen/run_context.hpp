@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "http_connection.hpp"
 #include "protocol.hpp"
 
 namespace pollchat::bench {
@@ -32,6 +33,7 @@ struct run_context {
   std::uint64_t gave_up = 0;     // pollers that ended before their first poll was written
   std::uint64_t polls = 0;       // poll answers received
   std::uint64_t server_missed = 0;
+  deadline_sweeper sweeper;      // every client's connection registers here
 
   void note_error(const std::string& what) {
     if (errors++ == 0) {

@@ -36,6 +36,10 @@ run_setup::run_setup(const options& o, const server_address& addr)
       ctx{ioc, addr.endpoint, *proto, std::chrono::seconds{o.io_timeout_s}} {}
 
 bool run_bounded(run_setup& run, const std::function<void()>& stop_all) {
+  const auto limit_ns = now_ns() + static_cast<std::int64_t>(run.opts.max_seconds * 1e9);
+  spawn(run.ioc, [&run, limit_ns] {
+    return run.ctx.sweeper.run(std::chrono::milliseconds{100}, limit_ns, run.ctx.stopping);
+  });
   run.ioc.run_for(std::chrono::milliseconds{static_cast<std::int64_t>(run.opts.max_seconds * 1000)});
   if (run.ioc.stopped()) {
     return true;

@@ -104,7 +104,9 @@ TEST(PollchatProtocol, ReadsBatchAndAdvancesCursor) {
   EXPECT_EQ(out.foreign, 1u);
   EXPECT_EQ(out.server_missed, 2u);
   EXPECT_EQ(c.since, 6);
-  EXPECT_EQ(p->make_poll(c).target(), "/chat/r1?since=6&timeout=30&limit=1000&format=json");
+  EXPECT_EQ(p->make_poll(c),
+            "GET /chat/r1?since=6&timeout=30&limit=1000&format=json HTTP/1.1\r\n"
+            "Host: 127.0.0.1:9\r\nAccept: application/json\r\n\r\n");
 }
 
 TEST(PollchatProtocol, ReadsEscapedStrings) {
@@ -141,27 +143,28 @@ TEST(PollchatProtocol, TimeoutKeepsCursorAndBadAnswersAreErrors) {
 
 TEST(PollchatProtocol, PostIsFormEncoded) {
   auto p = make_pollchat_protocol({"127.0.0.1:9", "r1", 30, 1000});
-  auto req = p->make_post("seq=1 t=2");
-  EXPECT_EQ(req.target(), "/chat/r1");
-  EXPECT_EQ(req.body(), "body=seq%3D1+t%3D2");
-  EXPECT_EQ(req[http::field::content_type], "application/x-www-form-urlencoded");
+  EXPECT_EQ(p->make_post("seq=1 t=2"),
+            "POST /chat/r1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 18\r\n\r\n"
+            "body=seq%3D1+t%3D2");
 }
 
 TEST(NchanProtocol, FollowsHeaderCursor) {
   auto p = make_nchan_protocol({"127.0.0.1:9", "r1", 30, 1000});
   cursor c;
-  auto first = p->make_poll(c);
-  EXPECT_EQ(first.target(), "/sub/r1");
-  EXPECT_EQ(first.find(http::field::if_modified_since), first.end());
+  EXPECT_EQ(p->make_poll(c), "GET /sub/r1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
+  EXPECT_EQ(p->make_post("seq=1 t=2"),
+            "POST /pub/r1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 9\r\n\r\nseq=1 t=2");
   auto res = make_response(http::status::ok, "seq=7 t=70");
   res.set(http::field::last_modified, "Sun, 22 Nov 2026 16:00:00 GMT");
   res.set(http::field::etag, "3");
   auto out = p->read_poll(res, c);
   ASSERT_EQ(out.stamps.size(), 1u);
   EXPECT_EQ(out.stamps[0].seq, 7);
-  auto next = p->make_poll(c);
-  EXPECT_EQ(next[http::field::if_modified_since], "Sun, 22 Nov 2026 16:00:00 GMT");
-  EXPECT_EQ(next[http::field::if_none_match], "3");
+  EXPECT_EQ(p->make_poll(c),
+            "GET /sub/r1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n"
+            "If-Modified-Since: Sun, 22 Nov 2026 16:00:00 GMT\r\nIf-None-Match: 3\r\n\r\n");
   auto timeout = make_response(http::status::not_modified, "");
   EXPECT_EQ(p->read_poll(timeout, c).what, poll_outcome::kind::empty);
   EXPECT_EQ(c.etag, "3");
