@@ -80,7 +80,9 @@ boost::asio::awaitable<void> poller::run() {
     received_ += out.stamps.size();
     ctx_.server_missed += out.server_missed;
     if (stop_after_ != 0 && received_ >= stop_after_) {
-      break;
+      // Done, but the connection stays open until the scenario stops everyone: closing 10,000
+      // connections while the rest are still being woken would load both sides mid-measurement.
+      co_return;
     }
     if (!res.keep_alive() && !co_await reconnect()) {
       break;
