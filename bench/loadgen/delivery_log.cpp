@@ -31,7 +31,8 @@ void delivery_log::record(std::size_t poller, const stamp& s, std::int64_t recei
 }
 
 void delivery_log::mark_posted(std::int64_t seq) {
-  if (seq < 0 || static_cast<std::size_t>(seq) >= messages_ || posted_[static_cast<std::size_t>(seq)]) {
+  if (seq < 0 || static_cast<std::size_t>(seq) >= messages_ ||
+      posted_[static_cast<std::size_t>(seq)]) {
     return;
   }
   posted_[static_cast<std::size_t>(seq)] = 1;
@@ -39,9 +40,8 @@ void delivery_log::mark_posted(std::int64_t seq) {
 }
 
 std::uint64_t delivery_log::unique_before(std::int64_t t_ns) const {
-  return static_cast<std::uint64_t>(
-      std::count_if(receipt_times_.begin(), receipt_times_.end(),
-                    [t_ns](std::int64_t t) { return t <= t_ns; }));
+  return static_cast<std::uint64_t>(std::count_if(receipt_times_.begin(), receipt_times_.end(),
+                                                  [t_ns](std::int64_t t) { return t <= t_ns; }));
 }
 
 std::uint64_t delivery_log::missed() const {

@@ -10,8 +10,8 @@ nlohmann::json run_fanout(const options& o, const server_address& addr) {
   run_setup run{o, addr};
   auto& ctx = run.ctx;
   const auto n = static_cast<std::size_t>(o.pollers);
-  const auto messages = static_cast<std::int64_t>(
-      o.messages > 0 ? o.messages : std::llround(o.rate * o.duration_s));
+  const auto messages =
+      static_cast<std::int64_t>(o.messages > 0 ? o.messages : std::llround(o.rate * o.duration_s));
   const auto interval_ns = static_cast<std::int64_t>(1e9 / o.rate);
   delivery_log log{n, static_cast<std::size_t>(messages)};
   std::vector<std::unique_ptr<poller>> pollers;

@@ -31,7 +31,7 @@ beast::error_code http_connection::finish(beast::error_code ec) {
 }
 
 asio::awaitable<beast::error_code> http_connection::connect(tcp::endpoint ep,
-                                                             std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout) {
   buffer_.clear();
   beast::error_code ec;
   if (!socket_.is_open()) {
@@ -51,7 +51,7 @@ asio::awaitable<beast::error_code> http_connection::connect(tcp::endpoint ep,
 }
 
 asio::awaitable<beast::error_code> http_connection::send(const std::string& request_bytes,
-                                                          std::chrono::milliseconds timeout) {
+                                                         std::chrono::milliseconds timeout) {
   arm(timeout);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(request_bytes), no_throw);
   (void)n;
@@ -59,7 +59,7 @@ asio::awaitable<beast::error_code> http_connection::send(const std::string& requ
 }
 
 asio::awaitable<beast::error_code> http_connection::receive(response& res,
-                                                             std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout) {
   res = {};
   arm(timeout);
   auto [ec, n] = co_await http::async_read(socket_, buffer_, res, no_throw);
@@ -80,8 +80,8 @@ void http_connection::expire_if_overdue(std::int64_t now) {
   }
 }
 
-asio::awaitable<void> deadline_sweeper::run(std::chrono::milliseconds period,
-                                            std::int64_t until_ns, const bool& stopping) {
+asio::awaitable<void> deadline_sweeper::run(std::chrono::milliseconds period, std::int64_t until_ns,
+                                            const bool& stopping) {
   while (!stopping && now_ns() < until_ns) {
     co_await sleep_for(period);
     const auto now = now_ns();

@@ -5,15 +5,14 @@
 // 10,000 connections and 100k+ requests a second, arming and cancelling a timer around every
 // read and write cost the client a fifth of its CPU.
 
-#include <chrono>
-#include <cstdint>
-#include <string>
-#include <vector>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "protocol.hpp"
 

@@ -3,9 +3,8 @@
 // exact percentiles and a coarse CDF for the report's picture.
 
 #include <cstdint>
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace pollchat::bench {
 

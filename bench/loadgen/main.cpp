@@ -1,10 +1,10 @@
 // pollchat-loadgen: one benchmark scenario against one long-poll server, one JSON report.
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <exception>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "options.hpp"
 #include "process_stats.hpp"
@@ -27,19 +27,18 @@ std::uint64_t connections_needed(const options& o) {
 std::string summary_line(const options& o, const nlohmann::json& j) {
   std::string line = fmt::format("{} {}:", o.scenario, o.target);
   if (o.scenario == "park") {
-    line += fmt::format(" parked {}/{}, received {}, wake_all {:.1f} ms",
-                        j.value("parked", 0), o.pollers, j.value("received", 0),
-                        j.value("wake_all_ms", 0.0));
+    line += fmt::format(" parked {}/{}, received {}, wake_all {:.1f} ms", j.value("parked", 0),
+                        o.pollers, j.value("received", 0), j.value("wake_all_ms", 0.0));
     if (j.contains("rss_per_poll_bytes")) {
       line += fmt::format(", {:.0f} B RSS per parked poll", j["rss_per_poll_bytes"].get<double>());
     }
   } else if (o.scenario == "fanout") {
-    line += fmt::format(" {} pollers x {} msgs at {}/s: {:.0f} deliveries/s, p50 {:.1f} ms, "
-                        "p99 {:.1f} ms, max {:.1f} ms, missed {}, duplicates {}",
-                        o.pollers, j.value("posted", 0), o.rate, j.value("deliveries_per_s", 0.0),
-                        j["latency_ms"].value("p50", 0.0), j["latency_ms"].value("p99", 0.0),
-                        j["latency_ms"].value("max", 0.0), j.value("missed", 0),
-                        j.value("duplicates", 0));
+    line += fmt::format(
+        " {} pollers x {} msgs at {}/s: {:.0f} deliveries/s, p50 {:.1f} ms, "
+        "p99 {:.1f} ms, max {:.1f} ms, missed {}, duplicates {}",
+        o.pollers, j.value("posted", 0), o.rate, j.value("deliveries_per_s", 0.0),
+        j["latency_ms"].value("p50", 0.0), j["latency_ms"].value("p99", 0.0),
+        j["latency_ms"].value("max", 0.0), j.value("missed", 0), j.value("duplicates", 0));
   } else {
     line += fmt::format(" {} posters: {:.0f} posts/s, p50 {:.2f} ms, p99 {:.2f} ms", o.posters,
                         j.value("posts_per_s", 0.0), j["latency_ms"].value("p50", 0.0),

@@ -12,7 +12,9 @@ namespace {
 class nchan_protocol final : public protocol {
  public:
   explicit nchan_protocol(protocol_params p)
-      : params_(std::move(p)), pub_path_("/pub/" + params_.room), sub_path_("/sub/" + params_.room) {}
+      : params_(std::move(p)),
+        pub_path_("/pub/" + params_.room),
+        sub_path_("/sub/" + params_.room) {}
 
   std::string make_post(const std::string& body) const override {
     return fmt::format(

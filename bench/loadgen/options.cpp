@@ -1,8 +1,7 @@
 #include "options.hpp"
 
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 namespace pollchat::bench {
 
@@ -27,7 +26,8 @@ std::variant<options, int> parse_options(int argc, char** argv) {
   app.add_option("--room", o.room, "room / channel name (default: a fresh one per run)")
       ->check([](const std::string& r) -> std::string {
         if (r.empty() || r.size() > 64 ||
-            r.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+            r.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
                 std::string::npos) {
           return "a room name is 1 to 64 of [A-Za-z0-9_.-]";
         }
@@ -58,7 +58,8 @@ std::variant<options, int> parse_options(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   app.add_option("--settle", o.settle_s,
-                 "park, fanout: seconds to wait after the last first poll is sent (park: then RSS is read; fanout: then posting starts)")
+                 "park, fanout: seconds to wait after the last first poll is sent (park: then RSS "
+                 "is read; fanout: then posting starts)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 60.0));
   app.add_option("--drain", o.drain_s,

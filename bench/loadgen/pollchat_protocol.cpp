@@ -1,10 +1,11 @@
 // pollchat's API (SPEC §2): POST /chat/<room> with a form field `body`; GET /chat/<room>
 // ?since=N&format=json answers {"messages": [...], "next": N, "missed": M}.
 
+#include <fmt/format.h>
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <fmt/format.h>
 
 #include "protocol.hpp"
 
@@ -168,8 +169,8 @@ class pollchat_protocol final : public protocol {
     const auto& reader = parser.handler();
     if (ec || used != body.size() || !reader.saw_messages() || !reader.saw_next()) {
       out.stamps.clear();
-      out.error = ec ? "poll answer is not JSON: " + ec.message()
-                     : "poll answer lacks messages or next";
+      out.error =
+          ec ? "poll answer is not JSON: " + ec.message() : "poll answer lacks messages or next";
       return out;
     }
     c.since = reader.next();

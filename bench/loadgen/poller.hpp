@@ -2,9 +2,8 @@
 // A reader: one keep-alive connection that long-polls the room again and again from its cursor
 // and records every stamped message it receives in the delivery log.
 
-#include <cstddef>
-
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 
 #include "delivery_log.hpp"
 #include "http_connection.hpp"

@@ -78,7 +78,8 @@ boost::asio::awaitable<void> poster::run_schedule(delivery_log& log, post_counte
 boost::asio::awaitable<void> poster::run_closed_loop(latency_recorder& latency,
                                                      post_counters& counters, std::int64_t stop_ns,
                                                      std::int64_t max_posts) {
-  for (std::int64_t seq = 0; seq < max_posts && !ctx_.stopping && !gave_up_ && now_ns() < stop_ns; ++seq) {
+  for (std::int64_t seq = 0; seq < max_posts && !ctx_.stopping && !gave_up_ && now_ns() < stop_ns;
+       ++seq) {
     const auto start = now_ns();
     if (co_await post_one(seq)) {
       latency.add(now_ns() - start);

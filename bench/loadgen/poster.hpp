@@ -2,9 +2,8 @@
 // A writer: one keep-alive connection that posts stamped messages, either on a fixed schedule
 // (open loop, for fanout and park) or as fast as answers come back (closed loop, for post).
 
-#include <cstdint>
-
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 
 #include "delivery_log.hpp"
 #include "http_connection.hpp"
@@ -27,9 +26,8 @@ class poster {
 
   // Posts seq = first, first + step, … < end, seq k due at start_ns + k * interval_ns.
   boost::asio::awaitable<void> run_schedule(delivery_log& log, post_counters& counters,
-                                            std::int64_t first, std::int64_t step,
-                                            std::int64_t end, std::int64_t start_ns,
-                                            std::int64_t interval_ns);
+                                            std::int64_t first, std::int64_t step, std::int64_t end,
+                                            std::int64_t start_ns, std::int64_t interval_ns);
   // Posts back to back until stop_ns or max_posts, recording each request's latency.
   boost::asio::awaitable<void> run_closed_loop(latency_recorder& latency, post_counters& counters,
                                                std::int64_t stop_ns, std::int64_t max_posts);

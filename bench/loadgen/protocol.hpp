@@ -4,13 +4,12 @@
 // pollchat (and the Go peer, which speaks pollchat's API) batch every pending message into one
 // answer with a numeric cursor; Nchan answers one message at a time with a header cursor.
 
+#include <boost/beast/http.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/beast/http.hpp>
 
 #include "stamp.hpp"
 
@@ -22,7 +21,7 @@ using response = http::response<http::string_body>;
 
 // A reader's position in a room; each protocol uses its own fields.
 struct cursor {
-  std::int64_t since = 0;    // pollchat: `next` of the previous answer
+  std::int64_t since = 0;     // pollchat: `next` of the previous answer
   std::string last_modified;  // nchan: Last-Modified of the previous message
   std::string etag;           // nchan: Etag of the previous message
 };
@@ -31,9 +30,9 @@ struct poll_outcome {
   enum class kind { messages, empty, bad };
   kind what = kind::bad;
   std::vector<stamp> stamps;
-  std::uint64_t foreign = 0;      // bodies that were no stamp of ours
+  std::uint64_t foreign = 0;        // bodies that were no stamp of ours
   std::uint64_t server_missed = 0;  // what the server says this reader lost (pollchat `missed`)
-  std::string error;              // for kind::bad
+  std::string error;                // for kind::bad
 };
 
 class protocol {

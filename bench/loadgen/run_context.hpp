@@ -2,13 +2,12 @@
 // What every client of one run shares. The load generator runs on one thread, so nothing here
 // needs a lock.
 
-#include <chrono>
-#include <cstdint>
-#include <string>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <string>
 
 #include "http_connection.hpp"
 #include "protocol.hpp"
@@ -33,7 +32,7 @@ struct run_context {
   std::uint64_t gave_up = 0;     // pollers that ended before their first poll was written
   std::uint64_t polls = 0;       // poll answers received
   std::uint64_t server_missed = 0;
-  deadline_sweeper sweeper;      // every client's connection registers here
+  deadline_sweeper sweeper;  // every client's connection registers here
 
   void note_error(const std::string& what) {
     if (errors++ == 0) {

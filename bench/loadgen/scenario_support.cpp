@@ -1,9 +1,9 @@
 #include "scenario_support.hpp"
 
-#include <atomic>
-
-#include <boost/asio/co_spawn.hpp>
 #include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
 
 #include "clock.hpp"
 #include "process_stats.hpp"
@@ -40,7 +40,8 @@ bool run_bounded(run_setup& run, const std::function<void()>& stop_all) {
   spawn(run.ioc, [&run, limit_ns] {
     return run.ctx.sweeper.run(std::chrono::milliseconds{100}, limit_ns, run.ctx.stopping);
   });
-  run.ioc.run_for(std::chrono::milliseconds{static_cast<std::int64_t>(run.opts.max_seconds * 1000)});
+  run.ioc.run_for(
+      std::chrono::milliseconds{static_cast<std::int64_t>(run.opts.max_seconds * 1000)});
   if (run.ioc.stopped()) {
     return true;
   }
@@ -70,8 +71,8 @@ boost::asio::awaitable<bool> start_pollers(run_setup& run,
   std::uint64_t started = 0;
   for (auto& p : pollers) {
     // Too many SYNs at once overflow the listen backlog and cost a 1 s retransmit.
-    const bool ok = co_await wait_until([&] { return started - ctx.connected < limit; },
-                                        deadline_ns);
+    const bool ok =
+        co_await wait_until([&] { return started - ctx.connected < limit; }, deadline_ns);
     if (!ok || ctx.stopping) {
       co_return false;
     }
@@ -79,9 +80,7 @@ boost::asio::awaitable<bool> start_pollers(run_setup& run,
     ++started;
   }
   const auto total = static_cast<std::uint64_t>(pollers.size());
-  co_return co_await wait_until(
-      [&] { return ctx.polls_sent + ctx.gave_up >= total; },
-      deadline_ns);
+  co_return co_await wait_until([&] { return ctx.polls_sent + ctx.gave_up >= total; }, deadline_ns);
 }
 
 void cpu_meter::start() {
@@ -117,12 +116,9 @@ nlohmann::json cpu_meter::report() const {
 
 nlohmann::json common_report(const run_setup& run) {
   const auto& o = run.opts;
-  return {{"scenario", o.scenario},
-          {"target", o.target},
-          {"url", o.url},
-          {"room", run.room},
-          {"errors", run.ctx.errors},
-          {"first_error", run.ctx.first_error}};
+  return {
+      {"scenario", o.scenario}, {"target", o.target},       {"url", o.url},
+      {"room", run.room},       {"errors", run.ctx.errors}, {"first_error", run.ctx.first_error}};
 }
 
 }  // namespace pollchat::bench

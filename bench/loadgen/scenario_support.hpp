@@ -3,15 +3,14 @@
 // number of connects in flight, waiting for a condition with a deadline, and the CPU meter
 // that says whether the client or the server was the limit.
 
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <vector>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "options.hpp"
 #include "poller.hpp"

@@ -1,8 +1,7 @@
 #include "server_url.hpp"
 
-#include <charconv>
-
 #include <boost/url/parse.hpp>
+#include <charconv>
 
 namespace pollchat::bench {
 

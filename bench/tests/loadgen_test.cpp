@@ -112,11 +112,10 @@ TEST(PollchatProtocol, ReadsBatchAndAdvancesCursor) {
 TEST(PollchatProtocol, ReadsEscapedStrings) {
   auto p = make_pollchat_protocol({"127.0.0.1:9", "r1", 30, 1000});
   cursor c;
-  auto res = make_response(
-      http::status::ok,
-      R"({"room":"r1","epoch":"e","messages":[)"
-      R"({"id":1,"b\u006fdy":"seq=5 t=\u0036","from":"a\"b"},)"
-      R"({"id":2,"body":"say \"hi\"\n"}],"next":2,"missed":0})");
+  auto res =
+      make_response(http::status::ok, R"({"room":"r1","epoch":"e","messages":[)"
+                                      R"({"id":1,"b\u006fdy":"seq=5 t=\u0036","from":"a\"b"},)"
+                                      R"({"id":2,"body":"say \"hi\"\n"}],"next":2,"missed":0})");
   auto out = p->read_poll(res, c);
   ASSERT_EQ(out.stamps.size(), 1u);
   EXPECT_EQ(out.stamps[0].seq, 5);
@@ -129,7 +128,8 @@ TEST(PollchatProtocol, TimeoutKeepsCursorAndBadAnswersAreErrors) {
   auto p = make_pollchat_protocol({"127.0.0.1:9", "r1", 30, 1000});
   cursor c;
   c.since = 9;
-  auto empty = make_response(http::status::ok, R"({"room":"r1","epoch":"e","messages":[],"next":9,"missed":0})");
+  auto empty = make_response(http::status::ok,
+                             R"({"room":"r1","epoch":"e","messages":[],"next":9,"missed":0})");
   EXPECT_EQ(p->read_poll(empty, c).what, poll_outcome::kind::empty);
   EXPECT_EQ(c.since, 9);
   auto broken = make_response(http::status::ok, R"({"messages":[)");
