@@ -38,6 +38,11 @@ bool is_parse_error(beast::error_code ec) {
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
+response body_too_large(std::size_t max_body) {
+  return router::error({http::status::payload_too_large, "body_too_large",
+                        fmt::format("the request body is limited to {} bytes", max_body)});
+}
+
 bool expects_continue(const request_header& header) {
   return beast::iequals(header[http::field::expect], "100-continue");
 }
@@ -58,6 +63,9 @@ http_session::~http_session() {
   // The room holds this waiter by identity: leave it before the memory goes.
   if (poll_) {
     poll_->target->cancel_wait(*this);
+    if (!poll_->client.empty()) {
+      poll_->target->poll_ended(poll_->client);
+    }
   }
   if (waiting_) {
     state_.counters.polls_parked.fetch_sub(1);
@@ -211,9 +219,7 @@ void http_session::on_header(beast::error_code ec) {
   // Checked here rather than by the parser so that a missing token is reported first.
   const std::size_t max_body = state_.settings.max_body;
   if (const auto length = parser_->content_length(); length && *length > max_body) {
-    send(router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes", max_body)}),
-         true);
+    send(body_too_large(max_body), true);
     return;
   }
   parser_->body_limit(max_body);  // for chunked bodies
@@ -252,10 +258,7 @@ void http_session::read_body() {
 
 void http_session::on_body(beast::error_code ec) {
   if (ec == http::error::body_limit) {
-    send(router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes",
-                                    state_.settings.max_body)}),
-         true);
+    send(body_too_large(state_.settings.max_body), true);
     return;
   }
   if (ec && !is_parse_error(ec)) {
@@ -287,6 +290,9 @@ void http_session::handle_request() {
 void http_session::begin_poll(poll_plan plan) {
   poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
   poll_ = std::move(plan);
+  if (!poll_->client.empty()) {
+    poll_->target->poll_began(poll_->client);  // a member while this poll is parked
+  }
   on_poll_event();
 }
 
@@ -341,6 +347,9 @@ void http_session::end_poll() {
     state_.counters.polls_parked.fetch_sub(1);
     poll_->target->cancel_wait(*this);
     poll_timer_.cancel();
+  }
+  if (!poll_->client.empty()) {
+    poll_->target->poll_ended(poll_->client);
   }
   poll_.reset();
 }

@@ -103,6 +103,16 @@ std::variant<raw_fields, api_error> read_json(std::string_view body) {
 
 }  // namespace
 
+std::optional<std::string> find_form_field(std::string_view form_body, std::string_view key) {
+  auto read = read_form(form_body);
+  auto* fields = std::get_if<raw_fields>(&read);
+  if (fields == nullptr) return std::nullopt;
+  if (key == "body") return fields->body;
+  if (key == "name") return fields->name;
+  if (key == "client") return fields->client;
+  return std::nullopt;
+}
+
 std::string escape_form_body(std::string_view body) {
   // Boost.URL's encode() cannot keep existing '%' escapes, so this one loop does it with Boost's
   // own set of the characters a query may hold raw.

@@ -129,6 +129,14 @@ std::optional<int> server_process::stop(int signal, std::chrono::milliseconds ti
   return code;
 }
 
+std::uint16_t server_process::tcp_port() const {
+  static const std::regex listening(R"(listening on tcp://[^ ]+:(\d+))");
+  const std::string text = log();
+  std::smatch match;
+  return std::regex_search(text, match, listening) ? static_cast<std::uint16_t>(std::stoi(match[1].str()))
+                                                   : 0;
+}
+
 std::string server_process::log() const {
   const std::lock_guard lock(mutex_);
   return log_;

@@ -29,6 +29,7 @@ class server_process {
 
   bool started() const { return port_ != 0; }
   std::uint16_t port() const { return port_; }
+  std::uint16_t tcp_port() const;  // the TCP line room's port, 0 when it has none
   pid_t pid() const { return pid_; }
 
   // Sends `signal` and waits for the exit; the exit code, or nullopt when it did not exit in

@@ -110,6 +110,23 @@ std::optional<http_response> test_connection::read_response(std::chrono::millise
   }
 }
 
+std::optional<std::string> test_connection::read_line(std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  while (true) {
+    const auto end = pending_.find('\n');
+    if (end != std::string::npos) {
+      std::string line = pending_.substr(0, end);
+      pending_.erase(0, end + 1);
+      return line;
+    }
+    if (!fill(deadline)) return std::nullopt;
+  }
+}
+
+void test_connection::shrink_receive_buffer(int bytes) {
+  if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 bool test_connection::wait_closed(std::chrono::milliseconds timeout) {
   const auto deadline = clock::now() + timeout;
   while (fill(deadline)) {

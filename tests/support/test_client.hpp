@@ -37,6 +37,9 @@ class test_connection {
   std::optional<http_response> read_response(
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // One line without its '\n'; nullopt on timeout or close. For the TCP line room.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
   // True when the server closes the connection within the timeout (bytes it sends meanwhile
   // are discarded).
   bool wait_closed(std::chrono::milliseconds timeout);
@@ -44,6 +47,9 @@ class test_connection {
   // Shuts the connection down abruptly (RST), as a vanished client would.
   void reset();
   void close();
+
+  // Shrinks the receive buffer before anything is read (a client that will not keep up).
+  void shrink_receive_buffer(int bytes);
 
  private:
   bool fill(std::chrono::steady_clock::time_point deadline);  // reads more into pending_
