@@ -73,10 +73,11 @@ nlohmann::json run_fanout(const options& o, const server_address& addr) {
     }
     stop_all();
   });
-  run_bounded(run, stop_all);
+  const bool finished = run_bounded(run, stop_all);
 
   log.latency().finish();
   auto j = common_report(run);
+  j["finished"] = finished;
   const double post_s = static_cast<double>(post_end_ns - post_start_ns) / 1e9;
   // Deliveries per second over the span from the first post to the last delivery: equal to
   // the offered rate when the server keeps up, its capacity when it falls behind.

@@ -113,6 +113,10 @@ int main(int argc, char** argv) {
     }
     std::cout << report.dump() << std::endl;
     std::cerr << summary_line(o, report) << std::endl;
+    if (!report.value("finished", false)) {
+      std::cerr << "pollchat-loadgen: stopped by --max-seconds before the scenario finished\n";
+      return 1;
+    }
     if (o.expect_clean && !clean(o, report)) {
       std::cerr << "--expect-clean: the run lost, doubled or failed something (see the JSON)\n";
       return 1;

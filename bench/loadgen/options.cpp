@@ -10,7 +10,8 @@ std::variant<options, int> parse_options(int argc, char** argv) {
   CLI::App app{
       "pollchat-loadgen: drives one benchmark scenario against a long-poll server on loopback and "
       "prints one JSON object on stdout (a one-line summary on stderr). Every message carries "
-      "\"seq=N t=NS\", so latency, losses and duplicates are measured by the client itself."};
+      "\"seq=N t=NS\", so latency, losses and duplicates are measured by the client itself. Exit "
+      "status: 0 the run finished, 1 it failed (or --expect-clean found a loss), 2 usage error."};
   app.add_option("--scenario", o.scenario,
                  "park: N parked polls, server RSS per poll, one post reaching all; fanout: "
                  "pollers re-polling with cursors while a poster posts at --rate; post: "

@@ -48,10 +48,11 @@ nlohmann::json run_park(const options& o, const server_address& addr) {
     }
     stop_all();
   });
-  run_bounded(run, stop_all);
+  const bool finished = run_bounded(run, stop_all);
 
   log.latency().finish();
   auto j = common_report(run);
+  j["finished"] = finished;
   j["pollers"] = o.pollers;
   j["parked"] = ctx.polls_sent;
   j["all_parked"] = all_parked;

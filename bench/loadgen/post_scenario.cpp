@@ -50,10 +50,11 @@ nlohmann::json run_post(const options& o, const server_address& addr) {
     cpu.stop();
     stop_all();
   });
-  run_bounded(run, stop_all);
+  const bool finished = run_bounded(run, stop_all);
 
   latency.finish();
   auto j = common_report(run);
+  j["finished"] = finished;
   const double secs = static_cast<double>(end_ns - start_ns) / 1e9;
   j["posters"] = o.posters;
   j["posted"] = posted.ok;
