@@ -1,0 +1,3 @@
+module pollchat.local/bench/peers/go-peer
+
+go 1.19
