@@ -1,0 +1,92 @@
+#include "listener.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <cerrno>
+#include <spdlog/spdlog.h>
+
+#include "http_session.hpp"
+#include "overload_reply.hpp"
+
+namespace pollchat {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+// Errors that say the process or the machine is out of something: retrying at once would spin.
+bool is_resource_exhaustion(beast::error_code ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+
+}  // namespace
+
+listener::listener(asio::io_context& ioc, server_state& state, session_registry& sessions)
+    : ioc_(ioc),
+      acceptor_(asio::make_strand(ioc)),
+      pause_(acceptor_.get_executor()),
+      state_(state),
+      sessions_(sessions) {}
+
+beast::error_code listener::open(const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  return ec;
+}
+
+tcp::endpoint listener::local_endpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void listener::run() {
+  asio::dispatch(acceptor_.get_executor(), beast::bind_front_handler(&listener::accept, shared_from_this()));
+}
+
+void listener::stop() {
+  asio::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->pause_.cancel();
+  });
+}
+
+void listener::accept() {
+  if (!acceptor_.is_open()) {
+    return;
+  }
+  // Each connection gets a strand of its own, so its handlers never run concurrently.
+  acceptor_.async_accept(asio::make_strand(ioc_),
+                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+}
+
+void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+    return;  // stopped
+  }
+  if (ec) {
+    if (is_resource_exhaustion(ec)) {
+      spdlog::warn("accept: {}; pausing accepts for 100 ms", ec.message());
+      pause_.expires_after(std::chrono::milliseconds(100));
+      pause_.async_wait([self = shared_from_this()](beast::error_code) { self->accept(); });
+      return;
+    }
+    spdlog::debug("accept: {}", ec.message());  // e.g. the client reset before we got to it
+    accept();
+    return;
+  }
+  if (state_.connections_open.load() >= state_.settings.max_connections) {
+    reply_overloaded(std::move(socket), state_.counters);
+  } else {
+    std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+  }
+  accept();
+}
+
+}  // namespace pollchat

@@ -1,0 +1,32 @@
+// chat-server: flags -> config, logging, then serve until a signal drains it.
+
+#include <cstdio>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "healthcheck.hpp"
+#include "server.hpp"
+
+int main(int argc, char** argv) {
+  const pollchat::command_line parsed = pollchat::parse_command_line(argc, argv);
+  if (!parsed.settings) {
+    std::fputs(parsed.output.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
+  }
+  const pollchat::config& settings = *parsed.settings;
+  if (settings.healthcheck) {
+    return pollchat::run_healthcheck(settings);
+  }
+
+  auto logger = spdlog::stderr_logger_mt("pollchat");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+
+  pollchat::server server(settings);
+  if (!server.open()) {
+    return 1;
+  }
+  return server.run();
+}

@@ -1,0 +1,50 @@
+#pragma once
+// A chat message, rendered once when it is stored: every response that carries it shares the
+// same bytes (one message woken to 10,000 readers is not 10,000 serializations).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace pollchat {
+
+enum class message_type { message, join, leave };
+
+std::string_view to_string(message_type type);
+
+// What a poster supplies; the room adds the id and the time.
+struct message_draft {
+  message_type type = message_type::message;
+  std::string from;
+  std::string body;
+};
+
+struct message {
+  std::uint64_t id = 0;
+  std::string room;
+  message_type type = message_type::message;
+  std::string from;
+  std::string body;
+  std::chrono::system_clock::time_point time;
+
+  std::string json;  // the JSON object, no trailing newline
+  std::string text;  // the terminal-safe text line(s), ending in '\n'
+};
+
+using message_ptr = std::shared_ptr<const message>;
+
+// Builds the message and its two renderings.
+message_ptr make_message(std::uint64_t id, std::string_view room, message_draft draft,
+                         std::chrono::system_clock::time_point time);
+
+// RFC 3339 UTC with milliseconds: 2026-11-22T14:33:00.123Z
+std::string format_time(std::chrono::system_clock::time_point time);
+
+// The text rendering shared by GET ?format=text and the TCP room:
+// "alice: hi", "alice joined.", "alice has left."; a body's own line breaks continue on lines
+// indented by two spaces, and control characters are shown in caret notation.
+std::string render_text(message_type type, std::string_view from, std::string_view body);
+
+}  // namespace pollchat

@@ -1,0 +1,43 @@
+#pragma once
+// Per-address token buckets for posts: `rate` tokens a second up to `burst`. Memory is bounded:
+// buckets that have refilled completely carry no information and are swept away.
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace pollchat {
+
+class rate_limiter {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // rate == 0 turns limiting off.
+  rate_limiter(double rate, double burst, std::size_t max_tracked = 100000);
+
+  // Takes one token for `address`. Returns nothing when allowed, else how long until the next
+  // token (for Retry-After). Thread-safe.
+  std::optional<clock::duration> acquire(std::string_view address, clock::time_point now);
+
+  std::size_t tracked() const;
+
+ private:
+  struct bucket {
+    double tokens;
+    clock::time_point updated;
+  };
+  void sweep_locked(clock::time_point now);
+
+  const double rate_;
+  const double burst_;
+  const std::size_t max_tracked_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, bucket> buckets_;  // guarded by mutex_
+  clock::time_point last_sweep_;                     // guarded by mutex_
+};
+
+}  // namespace pollchat
