@@ -12,7 +12,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # double the image build on a small machine.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      g++ cmake ninja-build pkg-config \
+      g++ cmake ninja-build pkg-config ccache \
       libboost1.81-dev libboost-url1.81-dev \
       nlohmann-json3-dev libcli11-dev libspdlog-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -21,10 +21,16 @@ WORKDIR /src
 COPY . .
 # Only the shipped programs: chat-server always, poller-client whenever the source tree has it
 # (the top-level CMakeLists adds it on the same condition); the benchmark tools are not built.
-RUN targets=chat-server \
+# ccache in a build cache (BuildKit, buildah) makes a rebuild after a small change take seconds.
+ENV CCACHE_DIR=/ccache CCACHE_MAXSIZE=500M
+RUN --mount=type=cache,id=pollchat-ccache,target=/ccache \
+    targets=chat-server \
  && if [ -f poller-client/CMakeLists.txt ]; then targets="$targets poller-client"; fi \
  && cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHAT_BUILD_TESTS=OFF \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+ && ccache --zero-stats >/dev/null \
  && cmake --build /build --parallel 2 --target $targets \
+ && ccache --show-stats \
  && mkdir -p /out/bin \
  && cp /build/server/chat-server /out/bin/ \
  && if [ -f poller-client/CMakeLists.txt ]; then cp /build/poller-client/poller-client /out/bin/; fi \
