@@ -62,6 +62,9 @@ std::string cross_check(const config& c) {
     return fmt::format("--listen: '{}' is not HOST:PORT (e.g. 127.0.0.1:9000 or [::1]:9000)",
                        c.listen);
   }
+  if (!c.tcp_listen.empty() && !parse_host_port(c.tcp_listen)) {
+    return fmt::format("--tcp-listen: '{}' is not HOST:PORT (e.g. 127.0.0.1:8080)", c.tcp_listen);
+  }
   if (c.poll_timeout > c.max_poll_timeout) {
     return fmt::format("--poll-timeout ({}) cannot exceed --max-poll-timeout ({})",
                        c.poll_timeout, c.max_poll_timeout);
@@ -84,6 +87,8 @@ command_line parse_command_line(int argc, const char* const* argv) {
   app.get_formatter()->column_width(34);
 
   add(app, "--listen", c.listen, "HOST:PORT to serve HTTP on (port 0: any free port)");
+  add(app, "--tcp-listen", c.tcp_listen,
+      "HOST:PORT for the TCP line room (nc, telnet); empty: off");
   add(app, "--threads", c.threads, "I/O threads")->check(CLI::Range(1u, 256u));
   add(app, "--max-rooms", c.max_rooms, "Most rooms that may exist, lobby included")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
@@ -105,6 +110,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(1.0, 1e9));
   add(app, "--max-connections", c.max_connections, "Most open connections")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--presence-grace", c.presence_grace,
+      "Seconds an HTTP reader stays a member after its last poll")
+      ->check(CLI::Range(1u, 3600u));
   add(app, "--shutdown-grace", c.shutdown_grace, "Seconds to drain on SIGTERM/SIGINT")
       ->check(CLI::Range(0u, 3600u));
   add(app, "--idle-timeout", c.idle_timeout, "Seconds a keep-alive connection may sit idle")

@@ -19,6 +19,7 @@ std::optional<host_port> parse_host_port(std::string_view text);
 
 struct config {
   std::string listen = "127.0.0.1:9000";
+  std::string tcp_listen;          // the TCP line room's HOST:PORT; empty: off
   unsigned threads = 1;
   std::size_t max_rooms = 1000;
   std::size_t history = 1000;
@@ -31,6 +32,7 @@ struct config {
   double post_burst = 50;
   std::size_t max_connections = 10000;
   unsigned shutdown_grace = 5;  // seconds
+  unsigned presence_grace = 10;  // seconds an HTTP member stays after its last poll ended
   unsigned idle_timeout = 60;   // seconds a keep-alive connection may wait for a request
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
   bool access_log = false;

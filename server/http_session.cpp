@@ -9,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
+#include <utility>
 
 namespace pollchat {
 namespace {
@@ -57,6 +58,9 @@ http_session::~http_session() {
   // The room holds this waiter by identity: leave it before the memory goes.
   if (poll_) {
     poll_->target->cancel_wait(*this);
+    if (!poll_->client.empty()) {
+      poll_->target->poll_ended(poll_->client);
+    }
   }
   if (waiting_) {
     state_.counters.polls_parked.fetch_sub(1);
@@ -79,8 +83,10 @@ void http_session::notify() {
 
 void http_session::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    if (self->idle_) {
-      self->stream_.cancel();  // the pending read ends; the session closes
+    // Idle, or in the middle of receiving a request: the read ends and the session closes.
+    // A parked poll is answered by its closed room; an answer being written finishes first.
+    if (self->idle_ || (self->reading_ && !self->poll_ && !self->writing_)) {
+      self->stream_.cancel();
     }
   });
 }
@@ -94,7 +100,7 @@ void http_session::read_request() {
   }
   parser_.emplace();
   parser_->header_limit(header_limit);
-  parser_->body_limit(state_.settings.max_body);
+  parser_->body_limit(boost::none);  // set once the header passed screen()
   if (buffer_.size() == 0) {
     // Nothing buffered: wait for the request to begin under the keep-alive idle timeout.
     idle_ = true;
@@ -116,6 +122,19 @@ void http_session::read_some() {
 void http_session::on_read_some(beast::error_code ec, std::size_t bytes) {
   reading_ = false;
   idle_ = false;
+  if (std::exchange(restart_read_, false) && (!ec || ec == asio::error::operation_aborted)) {
+    // The read kept while parked was cancelled on purpose (its deadline could not be changed):
+    // keep what it got and start over with the right deadline.
+    if (!ec) {
+      buffer_.commit(bytes);
+    }
+    if (lingering_) {
+      linger();
+    } else {
+      read_request();
+    }
+    return;
+  }
   if (lingering_) {
     if (ec) {
       close();
@@ -169,13 +188,6 @@ void http_session::on_header(beast::error_code ec) {
          true);
     return;
   }
-  if (ec == http::error::body_limit) {  // Content-Length over --max-body
-    send(router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes",
-                                    state_.settings.max_body)}),
-         true);
-    return;
-  }
   if (ec && !is_parse_error(ec)) {
     close();  // the client left, stalled, or the socket failed: nobody to answer
     return;
@@ -199,7 +211,16 @@ void http_session::on_header(beast::error_code ec) {
     send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
     return;
   }
-  if (expects_continue(header) && !parser_->is_done()) {
+  // Checked here rather than by the parser so that a missing token is reported first.
+  const std::size_t max_body = state_.settings.max_body;
+  if (const auto length = parser_->content_length(); length && *length > max_body) {
+    send(router::error({http::status::payload_too_large, "body_too_large",
+                        fmt::format("the request body is limited to {} bytes", max_body)}),
+         true);
+    return;
+  }
+  parser_->body_limit(max_body);  // for chunked bodies
+  if (version_ >= 11 && expects_continue(header) && !parser_->is_done()) {
     send_continue();
     return;
   }
@@ -269,6 +290,9 @@ void http_session::handle_request() {
 void http_session::begin_poll(poll_plan plan) {
   poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
   poll_ = std::move(plan);
+  if (!poll_->client.empty()) {
+    poll_->target->poll_began(poll_->client);  // a member while this poll is parked
+  }
   on_poll_event();
 }
 
@@ -324,6 +348,9 @@ void http_session::end_poll() {
     poll_->target->cancel_wait(*this);
     poll_timer_.cancel();
   }
+  if (!poll_->client.empty()) {
+    poll_->target->poll_ended(poll_->client);
+  }
   poll_.reset();
 }
 
@@ -359,15 +386,15 @@ void http_session::on_write(bool close_after, beast::error_code ec) {
     close();
     return;
   }
-  if (close_after) {
+  if (close_after || state_.draining.load()) {
     linger();
     return;
   }
   if (reading_) {
-    // A read started while parked is still pending: it now waits for the next request.
-    stream_.expires_after(seconds(state_.settings.idle_timeout));
-    idle_ = buffer_.size() == 0;
-    parser_.reset();
+    // The read kept while parked runs without a deadline, and a pending read's deadline cannot
+    // be changed: cancel it; on_read_some keeps its bytes and reads the next request.
+    restart_read_ = true;
+    stream_.cancel();
     return;
   }
   read_request();
@@ -376,18 +403,23 @@ void http_session::on_write(bool close_after, beast::error_code ec) {
 // Half-close, then drain what the client still sends for a moment: closing with unread bytes
 // would reset the connection and could destroy the answer before the client reads it.
 void http_session::linger() {
-  lingering_ = true;
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  if (ec) {
-    close();
+  if (!lingering_) {
+    lingering_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) {
+      close();
+      return;
+    }
+  }
+  if (reading_) {
+    restart_read_ = true;  // a pending read has no linger deadline: restart it with one
+    stream_.cancel();
     return;
   }
   buffer_.consume(buffer_.size());
   stream_.expires_after(linger_time);
-  if (!reading_) {
-    read_some();  // on_read_some discards until the client closes or the linger time ends
-  }
+  read_some();  // on_read_some discards until the client closes or the linger time ends
 }
 
 void http_session::close() {

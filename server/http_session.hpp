@@ -19,13 +19,16 @@
 #include <optional>
 #include <string>
 
+#include "connection.hpp"
 #include "router.hpp"
 #include "server_state.hpp"
 #include "session_registry.hpp"
 
 namespace pollchat {
 
-class http_session : public room_waiter, public std::enable_shared_from_this<http_session> {
+class http_session : public room_waiter,
+                     public connection,
+                     public std::enable_shared_from_this<http_session> {
  public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_state& state,
                session_registry& registry);
@@ -38,7 +41,7 @@ class http_session : public room_waiter, public std::enable_shared_from_this<htt
 
   // Shutdown (any thread): an idle keep-alive connection closes now; a busy one closes after
   // its answer.
-  void stop();
+  void stop() override;
 
  private:
   void read_request();
@@ -87,7 +90,8 @@ class http_session : public room_waiter, public std::enable_shared_from_this<htt
   bool writing_ = false;
   bool idle_ = false;            // waiting for a request to begin
   bool client_gone_ = false;
-  bool lingering_ = false;     // the last answer is sent: discard input, then close
+  bool lingering_ = false;
+  bool restart_read_ = false;  // the pending read was cancelled on purpose: start it over     // the last answer is sent: discard input, then close
 };
 
 }  // namespace pollchat

@@ -6,8 +6,6 @@
 #include <cerrno>
 #include <spdlog/spdlog.h>
 
-#include "http_session.hpp"
-#include "overload_reply.hpp"
 
 namespace pollchat {
 namespace {
@@ -24,12 +22,11 @@ bool is_resource_exhaustion(beast::error_code ec) {
 
 }  // namespace
 
-listener::listener(asio::io_context& ioc, server_state& state, session_registry& sessions)
+listener::listener(asio::io_context& ioc, accept_handler on_socket)
     : ioc_(ioc),
       acceptor_(asio::make_strand(ioc)),
       pause_(acceptor_.get_executor()),
-      state_(state),
-      sessions_(sessions) {}
+      on_socket_(std::move(on_socket)) {}
 
 beast::error_code listener::open(const tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -81,11 +78,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     accept();
     return;
   }
-  if (state_.connections_open.load() >= state_.settings.max_connections) {
-    reply_overloaded(std::move(socket), state_.counters);
-  } else {
-    std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
-  }
+  on_socket_(std::move(socket));
   accept();
 }
 

@@ -1,22 +1,22 @@
 #pragma once
-// Accepts connections, each on a strand of its own, and hands them to HTTP sessions. Over
-// --max-connections a connection is answered 503 and closed instead. Accept errors that mean
-// "out of descriptors or memory" pause accepting briefly instead of spinning.
+// Accepts connections, each on a strand of its own, and hands each socket to its handler (which
+// starts an HTTP or a TCP session, or refuses the connection over --max-connections). Accept
+// errors that mean "out of descriptors or memory" pause accepting briefly instead of spinning.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <functional>
 #include <memory>
-
-#include "server_state.hpp"
-#include "session_registry.hpp"
 
 namespace pollchat {
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
-  listener(boost::asio::io_context& ioc, server_state& state, session_registry& sessions);
+  using accept_handler = std::function<void(boost::asio::ip::tcp::socket)>;
+
+  listener(boost::asio::io_context& ioc, accept_handler on_socket);
 
   // Binds and listens; an error means the server cannot serve.
   boost::beast::error_code open(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -32,8 +32,7 @@ class listener : public std::enable_shared_from_this<listener> {
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;  // used on its own strand only
   boost::asio::steady_timer pause_;
-  server_state& state_;
-  session_registry& sessions_;
+  accept_handler on_socket_;
 };
 
 }  // namespace pollchat

@@ -103,6 +103,16 @@ std::variant<raw_fields, api_error> read_json(std::string_view body) {
 
 }  // namespace
 
+std::optional<std::string> find_form_field(std::string_view form_body, std::string_view key) {
+  auto read = read_form(form_body);
+  auto* fields = std::get_if<raw_fields>(&read);
+  if (fields == nullptr) return std::nullopt;
+  if (key == "body") return fields->body;
+  if (key == "name") return fields->name;
+  if (key == "client") return fields->client;
+  return std::nullopt;
+}
+
 std::string escape_form_body(std::string_view body) {
   // Boost.URL's encode() cannot keep existing '%' escapes, so this one loop does it with Boost's
   // own set of the characters a query may hold raw.
@@ -143,6 +153,18 @@ std::variant<std::string, api_error> check_client(std::string_view client) {
   return std::string(client);
 }
 
+bool is_supported_post_type(std::string_view content_type) {
+  const std::string type = media_type(content_type);
+  return type.empty() || type == "application/x-www-form-urlencoded" || type == "application/json" ||
+         type == "text/plain";
+}
+
+api_error unsupported_media_type() {
+  return {http::status::unsupported_media_type, "unsupported_media_type",
+          "send the message as application/x-www-form-urlencoded (field 'body'), "
+          "application/json or text/plain"};
+}
+
 std::variant<post_fields, api_error> parse_post(std::string_view content_type,
                                                 std::string_view body,
                                                 const urls::params_view& query,
@@ -156,9 +178,7 @@ std::variant<post_fields, api_error> parse_post(std::string_view content_type,
   } else if (type == "text/plain") {
     read = raw_fields{std::string(body), std::nullopt, std::nullopt};
   } else {
-    return api_error{http::status::unsupported_media_type, "unsupported_media_type",
-                     "send the message as application/x-www-form-urlencoded (field 'body'), "
-                     "application/json or text/plain"};
+    return unsupported_media_type();
   }
   if (auto* error = std::get_if<api_error>(&read)) {
     return std::move(*error);

@@ -19,10 +19,7 @@ post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
         return {std::move(first), true};
       }
     }
-    outcome.message =
-        make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
-    ++last_id_;
-    history_.append(outcome.message);
+    outcome.message = append_locked(std::move(draft));
     if (!idempotency_key.empty()) {
       idempotency_.remember(std::string(idempotency_key), outcome.message, steady_now);
     }
@@ -90,6 +87,89 @@ std::uint64_t room::last_id() const {
 std::size_t room::parked() const {
   const std::lock_guard lock(mutex_);
   return waiters_.size();
+}
+
+message_ptr room::append_locked(message_draft draft) {
+  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
+  ++last_id_;
+  history_.append(m);
+  return m;
+}
+
+std::uint64_t room::join(const std::string& client, std::string_view name, member_via via) {
+  std::vector<parked_waiter> woken;
+  std::uint64_t id = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!members_.touch(client, name, via, presence::clock::now())) {
+      return 0;
+    }
+    id = append_locked({message_type::join, std::string(name), {}})->id;
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+  return id;
+}
+
+void room::refresh(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  members_.refresh(client, presence::clock::now());
+}
+
+void room::poll_began(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  members_.poll_began(client);
+}
+
+void room::poll_ended(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  members_.poll_ended(client, presence::clock::now());
+}
+
+bool room::leave(const std::string& client) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    auto name = members_.leave(client);
+    if (!name) {
+      return false;
+    }
+    append_locked({message_type::leave, std::move(*name), {}});
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+  return true;
+}
+
+bool room::rename(const std::string& client, std::string_view name) {
+  const std::lock_guard lock(mutex_);
+  return members_.rename(client, name);
+}
+
+void room::expire_members(presence::clock::duration grace) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto gone = members_.expire(presence::clock::now(), grace);
+    if (gone.empty()) {
+      return;
+    }
+    for (const auto& name : gone) {
+      append_locked({message_type::leave, name, {}});
+    }
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
+std::vector<member_info> room::members() const {
+  const std::lock_guard lock(mutex_);
+  return members_.list();
+}
+
+std::size_t room::member_count() const {
+  const std::lock_guard lock(mutex_);
+  return members_.size();
 }
 
 batch room::read_locked(std::uint64_t cursor, std::size_t limit) const {

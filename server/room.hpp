@@ -36,6 +36,7 @@
 #include "history.hpp"
 #include "idempotency_cache.hpp"
 #include "message.hpp"
+#include "presence.hpp"
 
 namespace pollchat {
 
@@ -110,6 +111,20 @@ class room {
   std::uint64_t last_id() const;
   std::size_t parked() const;
 
+  // Presence (SPEC §4). Joining and leaving are messages in the room's history, emitted under
+  // the same lock as the membership change, so they are ordered with everything else.
+  // Returns the id of the join message, or 0 when `client` was a member already (refreshed).
+  std::uint64_t join(const std::string& client, std::string_view name, member_via via);
+  void refresh(const std::string& client);  // a post: keeps an existing member's lease fresh
+  void poll_began(const std::string& client);
+  void poll_ended(const std::string& client);
+  bool leave(const std::string& client);  // true when it was a member: a leave was emitted
+  bool rename(const std::string& client, std::string_view name);
+  // Emits a leave for every HTTP member idle longer than `grace` with no poll parked.
+  void expire_members(presence::clock::duration grace);
+  std::vector<member_info> members() const;
+  std::size_t member_count() const;
+
  private:
   struct parked_waiter {
     room_waiter* identity;  // compared only, never dereferenced outside the lock
@@ -117,6 +132,7 @@ class room {
   };
 
   batch read_locked(std::uint64_t cursor, std::size_t limit) const;
+  message_ptr append_locked(message_draft draft);
   bool is_parked_locked(const room_waiter& waiter) const;
   static void notify_all(const std::vector<parked_waiter>& waiters);
 
@@ -126,6 +142,7 @@ class room {
   std::uint64_t last_id_ = 0;           // guarded by mutex_: the generation
   std::vector<parked_waiter> waiters_;  // guarded by mutex_
   idempotency_cache idempotency_;       // guarded by mutex_
+  presence members_;                    // guarded by mutex_
   bool closed_ = false;                 // guarded by mutex_
 };
 

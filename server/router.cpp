@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +15,7 @@ namespace http = boost::beast::http;
 namespace urls = boost::urls;
 using json = nlohmann::ordered_json;
 
-enum class endpoint { root, chat, rooms, room_info, healthz, metrics, unknown };
+enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics, unknown };
 
 struct target {
   endpoint kind = endpoint::unknown;
@@ -38,6 +39,16 @@ target classify(std::string_view path) {
   if (path == "/healthz") return {endpoint::healthz, {}};
   if (path == "/metrics") return {endpoint::metrics, {}};
   if (auto t = room_after("/chat/", endpoint::chat)) return *t;
+  if (path.starts_with("/rooms/") && path.ends_with("/leave")) {
+    const std::string_view prefix = "/rooms/";
+    const std::string_view suffix = "/leave";
+    if (path.size() > prefix.size() + suffix.size()) {
+      const std::string_view name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+      if (name.find('/') == std::string_view::npos) {
+        return {endpoint::room_leave, name};
+      }
+    }
+  }
   if (auto t = room_after("/rooms/", endpoint::room_info)) return *t;
   return {};
 }
@@ -46,9 +57,10 @@ target classify(std::string_view path) {
 std::string_view allowed_methods(endpoint kind) {
   switch (kind) {
     case endpoint::root:
-      return "POST";
     case endpoint::chat:
       return "GET, POST";
+    case endpoint::room_leave:
+      return "POST";
     default:
       return "GET";
   }
@@ -60,6 +72,8 @@ bool method_allowed(endpoint kind, http::verb method) {
       return method == http::verb::post || method == http::verb::get;  // GET: 404 for now
     case endpoint::chat:
       return method == http::verb::get || method == http::verb::post;
+    case endpoint::room_leave:
+      return method == http::verb::post;
     case endpoint::unknown:
       return true;
     default:
@@ -116,26 +130,31 @@ response router::shutting_down() {
 
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
   const auto url = urls::parse_origin_form(header.target());
-  if (!url) {
-    return error({http::status::bad_request, "bad_request", "the request target is not a valid path"});
-  }
-  const target t = classify(url->encoded_path());
-  const bool healthz = t.kind == endpoint::healthz && header.method() == http::verb::get;
+  const target t = url ? classify(url->encoded_path()) : target{};
+  const bool get = header.method() == http::verb::get;
+  const bool healthz = t.kind == endpoint::healthz && get;
   if (state_.draining.load() && !healthz) {
     return shutting_down();
   }
 
+  // The token comes before everything else, so an unknown or malformed path without it is
+  // 401 too: nothing about the server is revealed to whoever lacks it.
   const std::string& token = state_.settings.token;
-  const bool public_page = t.kind == endpoint::root && header.method() == http::verb::get;
+  const bool public_page = t.kind == endpoint::root && get;
   if (!token.empty() && !healthz && !public_page) {
     const std::string_view auth = header[http::field::authorization];
-    constexpr std::string_view scheme = "Bearer ";
-    if (!auth.starts_with(scheme) || !same_secret(auth.substr(scheme.size()), token)) {
+    constexpr std::string_view scheme = "bearer ";
+    const bool bearer = auth.size() >= scheme.size() &&
+                        boost::beast::iequals(auth.substr(0, scheme.size()), scheme);
+    if (!bearer || !same_secret(auth.substr(scheme.size()), token)) {
       auto res = error({http::status::unauthorized, "unauthorized",
                         "this server needs 'Authorization: Bearer <token>'"});
       res.set(http::field::www_authenticate, "Bearer");
       return res;
     }
+  }
+  if (!url) {
+    return error({http::status::bad_request, "bad_request", "the request target is not a valid path"});
   }
 
   if (t.kind == endpoint::unknown) {
@@ -149,12 +168,17 @@ std::optional<response> router::screen(const request_header& header, std::string
     res.set(http::field::allow, allowed_methods(t.kind));
     return res;
   }
-  if ((t.kind == endpoint::chat || t.kind == endpoint::room_info) && !is_valid_room_name(t.room)) {
+  const bool names_room =
+      t.kind == endpoint::chat || t.kind == endpoint::room_info || t.kind == endpoint::room_leave;
+  if (names_room && !is_valid_room_name(t.room)) {
     return error({http::status::bad_request, "bad_room",
                   "a room name is 1 to 64 characters of A-Z a-z 0-9 _ . -"});
   }
 
-  if (header.method() == http::verb::post) {
+  if (header.method() == http::verb::post && t.kind != endpoint::room_leave) {
+    if (!is_supported_post_type(header[http::field::content_type])) {
+      return error(unsupported_media_type());
+    }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
       auto res = error({http::status::too_many_requests, "rate_limited",
                         "too many posts from your address; slow down"});
@@ -191,12 +215,15 @@ route_result router::route(const request& req) {
       return {list_rooms(), {}};
     case endpoint::room_info:
       return {describe_room(t.room), {}};
+    case endpoint::room_leave:
+      return {leave_room(req, query, t.room), {}};
     case endpoint::healthz:
       return {health(), {}};
     case endpoint::metrics: {
       gauges now;
       now.rooms = state_.rooms.size();
       now.connections_open = state_.connections_open.load();
+      now.tcp_clients = state_.tcp_clients.load();
       return {make_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                             state_.counters.render(now)),
               {}};
@@ -236,6 +263,9 @@ response router::post_message(const request& req, const urls::params_view& query
   if (!outcome.repeated) {
     state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
   }
+  if (!fields.client.empty()) {
+    target_room->refresh(fields.client);  // a member that posts stays a member
+  }
   return make_response(http::status::ok, "application/json", outcome.message->json + "\n");
 }
 
@@ -255,6 +285,11 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     return {std::move(res), {}};
   }
   state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
+  if (!params.client.empty()) {
+    // Joins before the cursor is taken: a reader waiting for the next message does not get its
+    // own join as that message.
+    target_room->join(params.client, params.name, member_via::http);
+  }
 
   // Without `since` the reader waits for the next message; a cursor from another epoch or from
   // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
@@ -266,7 +301,7 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     cursor = (other_epoch || *params.since > newest) ? 0 : *params.since;
   }
   return {std::nullopt, poll_plan{std::move(target_room), cursor, params.limit, params.as_text,
-                                  params.timeout}};
+                                  params.timeout, params.client}};
 }
 
 response router::answer_poll(const poll_plan& plan, const batch& messages) {
@@ -298,13 +333,33 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
   return res;
 }
 
+response router::leave_room(const request& req, const urls::params_view& query,
+                            std::string_view room_name) {
+  // `client` from a form body or from the query string.
+  std::optional<std::string> client = find_form_field(req.body(), "client");
+  if (!client) {
+    if (const auto it = query.find("client"); it != query.end()) {
+      client = (*it).value;
+    }
+  }
+  if (!client || client->empty()) {
+    return error({http::status::bad_request, "bad_parameter", "send the client id to leave with: client=<id>"});
+  }
+  const auto r = state_.rooms.find(room_name);
+  if (!r) {
+    return error({http::status::not_found, "no_such_room", fmt::format("there is no room '{}'", room_name)});
+  }
+  r->leave(*client);  // a client that is not a member has nothing to leave: same answer
+  return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
+}
+
 response router::list_rooms() {
   json rooms = json::array();
   for (const auto& r : state_.rooms.list()) {
     json entry;
     entry["room"] = r->name();
     entry["last_id"] = r->last_id();
-    entry["members"] = 0;  // members arrive with presence
+    entry["members"] = r->member_count();
     entry["parked"] = r->parked();
     rooms.push_back(std::move(entry));
   }
@@ -324,7 +379,15 @@ response router::describe_room(std::string_view room_name) {
   doc["epoch"] = state_.epoch;
   doc["last_id"] = r->last_id();
   doc["parked"] = r->parked();
-  doc["members"] = json::array();
+  json members = json::array();
+  for (const auto& m : r->members()) {
+    json member;
+    member["name"] = m.name;
+    member["via"] = to_string(m.via);
+    member["since"] = format_time(m.since);
+    members.push_back(std::move(member));
+  }
+  doc["members"] = std::move(members);
   return json_response(http::status::ok, doc);
 }
 

@@ -29,6 +29,7 @@ struct poll_plan {
   std::size_t limit = 100;
   bool as_text = false;
   std::chrono::seconds timeout{30};
+  std::string client;  // presence: a member while this poll is parked; empty: anonymous
 };
 
 // Exactly one of the two is set.
@@ -41,7 +42,7 @@ class router {
  public:
   explicit router(server_state& state) : state_(state) {}
 
-  // What can be decided from the header alone: target, draining, token, path, method, media
+  // What can be decided from the header alone: draining, token, target, path, method, media
   // type and post rate. A reply here is final (and lets `Expect: 100-continue` be refused
   // before the body is sent); nullopt means read the body and route().
   std::optional<response> screen(const request_header& header, std::string_view peer);
@@ -60,6 +61,8 @@ class router {
                         std::string_view room_name);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name);
+  response leave_room(const request& req, const boost::urls::params_view& query,
+                      std::string_view room_name);
   response list_rooms();
   response describe_room(std::string_view room_name);
   response health();

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "http_session.hpp"
+#include "overload_reply.hpp"
+#include "tcp_session.hpp"
 
 namespace pollchat {
 
@@ -13,10 +15,15 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 server::server(config settings)
-    : ioc_(static_cast<int>(settings.threads)),
-      state_(std::move(settings)),
-      listener_(std::make_shared<listener>(ioc_, state_, sessions_)),
-      signals_(ioc_, SIGINT, SIGTERM) {}
+    : state_(std::move(settings)),
+      ioc_(static_cast<int>(state_.settings.threads)),
+      http_(std::make_shared<listener>(ioc_, [this](tcp::socket s) { accept_http(std::move(s)); })),
+      signals_(ioc_, SIGINT, SIGTERM),
+      presence_timer_(ioc_) {
+  if (!state_.settings.tcp_listen.empty()) {
+    tcp_ = std::make_shared<listener>(ioc_, [this](tcp::socket s) { accept_tcp(std::move(s)); });
+  }
+}
 
 server::~server() {
   if (grace_watchdog_.joinable()) {
@@ -30,26 +37,62 @@ server::~server() {
 }
 
 bool server::open() {
-  const auto where = parse_host_port(state_.settings.listen);  // validated by the config
+  // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
+  return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
+         open_listener(*http_, state_.settings.listen, "http");
+}
+
+bool server::open_listener(listener& l, const std::string& address, const char* scheme) {
+  const auto where = parse_host_port(address);  // validated by the config
   boost::system::error_code ec;
   tcp::resolver resolver(ioc_);
   const auto results = resolver.resolve(where->host, std::to_string(where->port),
                                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
-    spdlog::error("cannot resolve --listen host '{}': {}", where->host, ec ? ec.message() : "no address");
+    spdlog::error("cannot resolve '{}': {}", where->host, ec ? ec.message() : "no address");
     return false;
   }
-  const tcp::endpoint endpoint = results.begin()->endpoint();
-  if (ec = listener_->open(endpoint); ec) {
-    spdlog::error("cannot listen on {}: {}", state_.settings.listen, ec.message());
+  if (ec = l.open(results.begin()->endpoint()); ec) {
+    spdlog::error("cannot listen on {}: {}", address, ec.message());
     return false;
   }
-  const auto bound = listener_->local_endpoint();
+  const auto bound = l.local_endpoint();
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                    : bound.address().to_string();
-  spdlog::info("listening on http://{}:{} (epoch {}, {} thread{})", host, bound.port(),
+  spdlog::info("listening on {}://{}:{} (epoch {}, {} thread{})", scheme, host, bound.port(),
                state_.epoch, state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
   return true;
+}
+
+void server::accept_http(tcp::socket socket) {
+  if (state_.connections_open.load() >= state_.settings.max_connections) {
+    reply_overloaded_http(std::move(socket), state_.counters);
+    return;
+  }
+  std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+}
+
+void server::accept_tcp(tcp::socket socket) {
+  if (state_.connections_open.load() >= state_.settings.max_connections || state_.draining.load()) {
+    reply_overloaded_tcp(std::move(socket));
+    return;
+  }
+  std::make_shared<tcp_session>(std::move(socket), state_, sessions_)->start();
+}
+
+// HTTP members leave --presence-grace seconds after their last poll; checked once a second.
+void server::sweep_presence() {
+  presence_timer_.expires_after(std::chrono::seconds(1));
+  presence_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || state_.draining.load()) {
+      return;
+    }
+    const auto grace = std::chrono::seconds(state_.settings.presence_grace);
+    for (const auto& r : state_.rooms.list()) {
+      r->expire_members(grace);
+    }
+    sweep_presence();
+  });
 }
 
 int server::run() {
@@ -59,7 +102,11 @@ int server::run() {
       begin_shutdown();
     }
   });
-  listener_->run();
+  http_->run();
+  if (tcp_) {
+    tcp_->run();
+  }
+  sweep_presence();
 
   std::vector<std::thread> extra;
   for (unsigned k = 1; k < state_.settings.threads; ++k) {
@@ -90,10 +137,14 @@ void server::begin_shutdown() {
   if (state_.draining.exchange(true)) {
     return;  // already draining
   }
-  listener_->stop();
+  http_->stop();
+  if (tcp_) {
+    tcp_->stop();
+  }
   asio::post(ioc_, [this] {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
+    presence_timer_.cancel();
   });
   state_.rooms.close_all();  // answers every parked poll now, and every later one at once
   for (const auto& session : sessions_.snapshot()) {

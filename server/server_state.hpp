@@ -21,7 +21,8 @@ struct server_state {
   rate_limiter post_limiter;
   metrics counters;
   std::atomic<bool> draining{false};  // set once on SIGTERM/SIGINT
-  std::atomic<std::size_t> connections_open{0};
+  std::atomic<std::size_t> connections_open{0};  // HTTP and TCP
+  std::atomic<std::size_t> tcp_clients{0};
 };
 
 // 16 random hex digits.

@@ -2,7 +2,7 @@
 
 namespace pollchat {
 
-std::uint64_t session_registry::add(std::weak_ptr<http_session> session) {
+std::uint64_t session_registry::add(std::weak_ptr<connection> session) {
   const std::lock_guard lock(mutex_);
   const std::uint64_t id = ++next_id_;
   open_.emplace(id, std::move(session));
@@ -14,8 +14,8 @@ void session_registry::remove(std::uint64_t id) {
   open_.erase(id);
 }
 
-std::vector<std::shared_ptr<http_session>> session_registry::snapshot() const {
-  std::vector<std::shared_ptr<http_session>> out;
+std::vector<std::shared_ptr<connection>> session_registry::snapshot() const {
+  std::vector<std::shared_ptr<connection>> out;
   const std::lock_guard lock(mutex_);
   out.reserve(open_.size());
   for (const auto& [id, weak] : open_) {

@@ -1,6 +1,6 @@
 #pragma once
-// The open HTTP sessions, so shutdown can reach the idle ones (the clean stop of Asio's
-// connection_manager). Thread-safe: sessions come and go on every I/O thread.
+// The open connections (HTTP and TCP), so shutdown can reach each one (the clean stop of Asio's
+// connection_manager). Thread-safe: connections come and go on every I/O thread.
 
 #include <cstdint>
 #include <memory>
@@ -8,20 +8,20 @@
 #include <unordered_map>
 #include <vector>
 
-namespace pollchat {
+#include "connection.hpp"
 
-class http_session;
+namespace pollchat {
 
 class session_registry {
  public:
-  std::uint64_t add(std::weak_ptr<http_session> session);
+  std::uint64_t add(std::weak_ptr<connection> session);
   void remove(std::uint64_t id);
-  std::vector<std::shared_ptr<http_session>> snapshot() const;
+  std::vector<std::shared_ptr<connection>> snapshot() const;
 
  private:
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 0;                                             // guarded by mutex_
-  std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> open_;  // guarded by mutex_
+  std::unordered_map<std::uint64_t, std::weak_ptr<connection>> open_;  // guarded by mutex_
 };
 
 }  // namespace pollchat

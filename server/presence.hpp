@@ -1,0 +1,63 @@
+#pragma once
+// Who is in a room. An HTTP reader is a member while it has a poll parked, or polled within
+// the grace period; a TCP client while it is connected. Pure bookkeeping, guarded by the
+// room's mutex: joining and leaving are decided here, and the room turns them into messages.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace pollchat {
+
+enum class member_via { http, tcp };
+
+std::string_view to_string(member_via via);
+
+struct member_info {
+  std::string name;
+  member_via via = member_via::http;
+  std::chrono::system_clock::time_point since;  // when it joined
+};
+
+class presence {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  // Makes `client` a member (true: it just joined) or refreshes it. The name is kept from the
+  // join, so a member's name in join and leave messages always matches.
+  bool touch(const std::string& client, std::string_view name, member_via via, clock::time_point now);
+
+  // Restarts an existing member's grace (a post); does nothing for a non-member.
+  void refresh(const std::string& client, clock::time_point now);
+
+  // A parked poll holds its member in the room regardless of the grace.
+  void poll_began(const std::string& client);
+  void poll_ended(const std::string& client, clock::time_point now);
+
+  // Renames a member (TCP /nick); false when it is not one.
+  bool rename(const std::string& client, std::string_view name);
+
+  // Removes `client`; its name when it was a member.
+  std::optional<std::string> leave(const std::string& client);
+
+  // Removes HTTP members with no parked poll whose last poll ended more than `grace` ago;
+  // their names, in no particular order.
+  std::vector<std::string> expire(clock::time_point now, clock::duration grace);
+
+  std::vector<member_info> list() const;  // sorted by join time
+  std::size_t size() const { return members_.size(); }
+
+ private:
+  struct member {
+    member_info info;
+    std::size_t polls_parked = 0;
+    clock::time_point last_seen;
+  };
+  std::unordered_map<std::string, member> members_;  // by client id, never shown to anyone
+};
+
+}  // namespace pollchat
