@@ -8,6 +8,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 #include <spdlog/spdlog.h>
 #include <utility>
 
@@ -36,6 +38,24 @@ std::string peer_address(const tcp::socket& socket) {
 bool is_parse_error(beast::error_code ec) {
   return ec.category() == beast::error_code(http::error::bad_target).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+response body_too_large(std::size_t max_body) {
+  return router::error({http::status::payload_too_large, "body_too_large",
+                        fmt::format("the request body is limited to {} bytes", max_body)});
+}
+
+// A client id lets its holder leave: it never reaches the access log.
+std::string redact_client(std::string_view target) {
+  const auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed || !parsed->has_query()) {
+    return std::string(target);
+  }
+  boost::urls::url copy(*parsed);
+  if (copy.params().contains("client")) {
+    copy.params().set("client", "-");
+  }
+  return std::string(copy.buffer());
 }
 
 bool expects_continue(const request_header& header) {
@@ -204,7 +224,7 @@ void http_session::on_header(beast::error_code ec) {
   keep_alive_ = header.keep_alive();
   if (state_.settings.access_log) {
     request_line_ = fmt::format("{} {}", std::string_view(header.method_string()),
-                                std::string_view(header.target()));
+                                redact_client(header.target()));
   }
   if (auto refusal = router_.screen(header, peer_)) {
     // The body was not read, so where the next request starts is unknown: close after this.
@@ -214,9 +234,7 @@ void http_session::on_header(beast::error_code ec) {
   // Checked here rather than by the parser so that a missing token is reported first.
   const std::size_t max_body = state_.settings.max_body;
   if (const auto length = parser_->content_length(); length && *length > max_body) {
-    send(router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes", max_body)}),
-         true);
+    send(body_too_large(max_body), true);
     return;
   }
   parser_->body_limit(max_body);  // for chunked bodies
@@ -255,10 +273,7 @@ void http_session::read_body() {
 
 void http_session::on_body(beast::error_code ec) {
   if (ec == http::error::body_limit) {
-    send(router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes",
-                                    state_.settings.max_body)}),
-         true);
+    send(body_too_large(state_.settings.max_body), true);
     return;
   }
   if (ec && !is_parse_error(ec)) {
@@ -277,7 +292,7 @@ void http_session::on_body(beast::error_code ec) {
 void http_session::handle_request() {
   const request req = parser_->release();
   parser_.reset();
-  route_result routed = router_.route(req);
+  route_result routed = router_.route(req, peer_);
   if (routed.poll) {
     begin_poll(std::move(*routed.poll));
   } else {

@@ -50,6 +50,7 @@ class presence {
 
   std::vector<member_info> list() const;  // sorted by join time
   std::size_t size() const { return members_.size(); }
+  bool contains(const std::string& client) const { return members_.contains(client); }
 
  private:
   struct member {

@@ -167,6 +167,11 @@ std::vector<member_info> room::members() const {
   return members_.list();
 }
 
+bool room::is_member(const std::string& client) const {
+  const std::lock_guard lock(mutex_);
+  return members_.contains(client);
+}
+
 std::size_t room::member_count() const {
   const std::lock_guard lock(mutex_);
   return members_.size();

@@ -124,6 +124,7 @@ class room {
   void expire_members(presence::clock::duration grace);
   std::vector<member_info> members() const;
   std::size_t member_count() const;
+  bool is_member(const std::string& client) const;
 
  private:
   struct parked_waiter {

@@ -107,6 +107,10 @@ response not_found() {
                         "no such endpoint; see /chat, /chat/<room>, /rooms, /healthz, /metrics"});
 }
 
+// HTTP clients name themselves; TCP clients get ids from the server. Separate key spaces, so no
+// HTTP request can refresh or remove a TCP member.
+std::string http_member_key(std::string_view client) { return "http:" + std::string(client); }
+
 std::string retry_after_seconds(rate_limiter::clock::duration wait) {
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
   return std::to_string(std::max<decltype(seconds)>(seconds, 1));
@@ -175,8 +179,8 @@ std::optional<response> router::screen(const request_header& header, std::string
                   "a room name is 1 to 64 characters of A-Z a-z 0-9 _ . -"});
   }
 
-  if (header.method() == http::verb::post && t.kind != endpoint::room_leave) {
-    if (!is_supported_post_type(header[http::field::content_type])) {
+  if (header.method() == http::verb::post) {
+    if (t.kind != endpoint::room_leave && !is_supported_post_type(header[http::field::content_type])) {
       return error(unsupported_media_type());
     }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
@@ -189,7 +193,7 @@ std::optional<response> router::screen(const request_header& header, std::string
   return std::nullopt;
 }
 
-route_result router::route(const request& req) {
+route_result router::route(const request& req, std::string_view peer) {
   const auto url = urls::parse_origin_form(req.target());
   if (!url) {
     return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
@@ -208,7 +212,7 @@ route_result router::route(const request& req) {
       return {post_message(req, query, t.room), {}};
     case endpoint::chat:
       if (get) {
-        return start_poll(req, query, t.room);
+        return start_poll(req, query, t.room, peer);
       }
       return {post_message(req, query, t.room), {}};
     case endpoint::rooms:
@@ -264,13 +268,13 @@ response router::post_message(const request& req, const urls::params_view& query
     state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
   }
   if (!fields.client.empty()) {
-    target_room->refresh(fields.client);  // a member that posts stays a member
+    target_room->refresh(http_member_key(fields.client));  // a member that posts stays a member
   }
   return make_response(http::status::ok, "application/json", outcome.message->json + "\n");
 }
 
 route_result router::start_poll(const request& req, const urls::params_view& query,
-                                std::string_view room_name) {
+                                std::string_view room_name, std::string_view peer) {
   auto parsed = parse_poll(query, req[http::field::accept],
                            poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
   if (auto* e = std::get_if<api_error>(&parsed)) {
@@ -285,10 +289,21 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     return {std::move(res), {}};
   }
   state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
+  std::string member_key;
   if (!params.client.empty()) {
+    member_key = http_member_key(params.client);
+    // A join is a message like a post, so a new member costs a token of the post rate.
+    if (!target_room->is_member(member_key)) {
+      if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
+        auto res = error({http::status::too_many_requests, "rate_limited",
+                          "too many joins from your address; slow down"});
+        res.set(http::field::retry_after, retry_after_seconds(*wait));
+        return {std::move(res), {}};
+      }
+    }
     // Joins before the cursor is taken: a reader waiting for the next message does not get its
     // own join as that message.
-    target_room->join(params.client, params.name, member_via::http);
+    target_room->join(member_key, params.name, member_via::http);
   }
 
   // Without `since` the reader waits for the next message; a cursor from another epoch or from
@@ -301,7 +316,7 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     cursor = (other_epoch || *params.since > newest) ? 0 : *params.since;
   }
   return {std::nullopt, poll_plan{std::move(target_room), cursor, params.limit, params.as_text,
-                                  params.timeout, params.client}};
+                                  params.timeout, std::move(member_key)}};
 }
 
 response router::answer_poll(const poll_plan& plan, const batch& messages) {
@@ -345,11 +360,14 @@ response router::leave_room(const request& req, const urls::params_view& query,
   if (!client || client->empty()) {
     return error({http::status::bad_request, "bad_parameter", "send the client id to leave with: client=<id>"});
   }
+  if (auto checked = check_client(*client); std::holds_alternative<api_error>(checked)) {
+    return error(std::get<api_error>(checked));
+  }
   const auto r = state_.rooms.find(room_name);
   if (!r) {
     return error({http::status::not_found, "no_such_room", fmt::format("there is no room '{}'", room_name)});
   }
-  r->leave(*client);  // a client that is not a member has nothing to leave: same answer
+  r->leave(http_member_key(*client));  // not a member: nothing to leave, same answer
   return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
 }
 

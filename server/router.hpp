@@ -47,8 +47,8 @@ class router {
   // before the body is sent); nullopt means read the body and route().
   std::optional<response> screen(const request_header& header, std::string_view peer);
 
-  // The whole request, after screen() let it through.
-  route_result route(const request& req);
+  // The whole request, after screen() let it through; `peer` is the client's address.
+  route_result route(const request& req, std::string_view peer);
 
   // The answer to a poll: its messages (possibly none: a timeout).
   response answer_poll(const poll_plan& plan, const batch& messages);
@@ -60,7 +60,7 @@ class router {
   response post_message(const request& req, const boost::urls::params_view& query,
                         std::string_view room_name);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
-                          std::string_view room_name);
+                          std::string_view room_name, std::string_view peer);
   response leave_room(const request& req, const boost::urls::params_view& query,
                       std::string_view room_name);
   response list_rooms();

@@ -73,7 +73,10 @@ void server::accept_http(tcp::socket socket) {
 }
 
 void server::accept_tcp(tcp::socket socket) {
-  if (state_.connections_open.load() >= state_.settings.max_connections || state_.draining.load()) {
+  if (state_.draining.load()) {
+    return;  // closing the socket is the answer: the server is going away
+  }
+  if (state_.connections_open.load() >= state_.settings.max_connections) {
     reply_overloaded_tcp(std::move(socket));
     return;
   }

@@ -33,9 +33,19 @@ std::string endpoint_name(const tcp::socket& socket) {
                               : fmt::format("{}:{}", address, ep.port());
 }
 
+std::string peer_ip(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : ep.address().to_string();
+}
+
 std::string next_client_id() {
   static std::atomic<std::uint64_t> counter{0};
   return fmt::format("tcp#{}", counter.fetch_add(1) + 1);
+}
+
+std::string line_too_long(std::size_t max_line) {
+  return fmt::format("* line too long: at most {} bytes; it was not sent", max_line);
 }
 
 std::string_view help_text() {
@@ -49,15 +59,18 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
       state_(state),
       registry_(registry),
       client_id_(next_client_id()),
+      peer_ip_(peer_ip(stream_.socket())),
       name_(endpoint_name(stream_.socket())),
       stop_timer_(stream_.get_executor()) {
   state_.connections_open.fetch_add(1);
   state_.tcp_clients.fetch_add(1);
   beast::error_code ignored;
   stream_.socket().set_option(asio::socket_base::send_buffer_size(kernel_send_buffer), ignored);
+  spdlog::info("tcp {} connected", name_);
 }
 
 tcp_session::~tcp_session() {
+  spdlog::info("tcp {} disconnected", name_);
   if (room_) {
     room_->cancel_wait(*this);
     room_->leave(client_id_);
@@ -82,11 +95,6 @@ void tcp_session::notify() {
 void tcp_session::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->finish("* the server is shutting down; goodbye");
-    // A client that does not read cannot hold the shutdown: one second for the goodbye.
-    self->stop_timer_.expires_after(std::chrono::seconds(1));
-    self->stop_timer_.async_wait([self](beast::error_code ec) {
-      if (!ec) self->close();
-    });
   });
 }
 
@@ -114,6 +122,9 @@ void tcp_session::read() {
 
 void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
+    if (ec == asio::error::eof && !line_.empty() && !discarding_ && !finishing_) {
+      on_line(std::move(line_));  // a last line without its '\n' still counts
+    }
     close();  // gone: the destructor emits its leave
     return;
   }
@@ -131,7 +142,7 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     } else if (!discarding_) {
       line_ += c;
       if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
-        say(fmt::format("* line too long: at most {} bytes; it was not sent", max_line));
+        say(line_too_long(max_line));
         line_.clear();
         discarding_ = true;
       }
@@ -147,7 +158,7 @@ void tcp_session::on_line(std::string line) {
     line.pop_back();
   }
   if (line.size() > state_.settings.max_message) {
-    say(fmt::format("* line too long: at most {} bytes; it was not sent", state_.settings.max_message));
+    say(line_too_long(state_.settings.max_message));
     return;
   }
   if (line.empty()) {
@@ -162,7 +173,11 @@ void tcp_session::on_line(std::string line) {
 
 void tcp_session::post_line(std::string body) {
   if (body.size() > state_.settings.max_message) {  // replacement characters made it longer
-    say(fmt::format("* line too long: at most {} bytes; it was not sent", state_.settings.max_message));
+    say(line_too_long(state_.settings.max_message));
+    return;
+  }
+  if (state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now())) {
+    say("* slow down: too many lines from your address; that one was not sent");
     return;
   }
   const auto outcome = room_->post({message_type::message, name_, std::move(body)});
@@ -247,6 +262,7 @@ void tcp_session::pump() {
         own_ids_.pop_front();  // its own line: not echoed back
         continue;
       }
+      state_.counters.deliveries_total.fetch_add(1, std::memory_order_relaxed);
       enqueue(m, m->text.size());
       if (finishing_) {
         return;
@@ -265,7 +281,9 @@ void tcp_session::enqueue(outbound item, std::size_t bytes) {
   if (closed_ || finishing_) {
     return;
   }
-  if (queued_bytes_ + bytes > max_queued_bytes) {
+  // One item is always taken, however large (a long message rendered with caret escapes can
+  // be bigger than the bound); what decides is how much waits unwritten.
+  if (queued_bytes_ != 0 && queued_bytes_ + bytes > max_queued_bytes) {
     // Too slow to keep up: it goes, and nobody else waits for it.
     spdlog::info("tcp {}: too slow to keep up; disconnected", name_);
     finish("* you are too slow to keep up; disconnecting");
@@ -332,6 +350,11 @@ void tcp_session::finish(std::string notice) {
   queue_.push_back(std::move(notice));
   finishing_ = true;
   if (room_) room_->cancel_wait(*this);
+  // A client that does not read cannot make its last words take longer than a second.
+  stop_timer_.expires_after(std::chrono::seconds(1));
+  stop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->close();
+  });
   write();
 }
 

@@ -61,6 +61,7 @@ class tcp_session : public room_waiter,
   session_registry& registry_;
   std::uint64_t registry_id_ = 0;
   const std::string client_id_;  // presence key; never shown
+  const std::string peer_ip_;    // for the post rate limit, shared with HTTP posts
   std::string name_;             // <ip>:<port> until /nick
 
   std::shared_ptr<room> room_;

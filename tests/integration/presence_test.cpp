@@ -78,7 +78,7 @@ TEST(Presence, APostRefreshesTheLease) {
 }
 
 TEST(Presence, ClientIdsAreNeverShown) {
-  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "0"}};
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "0", "--access-log"}};
   ASSERT_TRUE(server.started()) << server.log();
   const std::string secret = "client-secret-7f3a";
   get(server, "/chat?client=" + secret + "&name=gus&timeout=0");
@@ -98,6 +98,37 @@ TEST(Presence, ClientIdsAreNeverShown) {
   }
   EXPECT_EQ(everything.find(secret), std::string::npos);
   EXPECT_EQ(server.log().find(secret), std::string::npos);
+}
+
+}  // namespace pollchat::testing
+
+namespace pollchat::testing {
+
+TEST(Presence, HttpCannotRemoveOrRefreshATcpMember) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  test_connection tcp(server.tcp_port());
+  ASSERT_TRUE(wait_until([&] { return member_names(server).size() == 1; }, 5s));
+  for (int n = 1; n <= 3; ++n) {
+    const std::string guess = "tcp%23" + std::to_string(n);  // "tcp#n"
+    EXPECT_EQ(request_once(server.port(), "POST", "/rooms/lobby/leave?client=" + guess)->result_int(), 204);
+    get(server, "/chat?client=" + guess + "&timeout=0");
+  }
+  const auto doc = json_of(get(server, "/rooms/lobby"));
+  int tcp_members = 0;
+  for (const auto& m : doc["members"]) tcp_members += m["via"] == "tcp" ? 1 : 0;
+  EXPECT_EQ(tcp_members, 1);
+}
+
+TEST(Presence, NewMembersCostAPostToken) {
+  server_process server{{"--post-rate", "1", "--post-burst", "2"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  EXPECT_EQ(get(server, "/chat?client=a&timeout=0")->result_int(), 204);
+  EXPECT_EQ(get(server, "/chat?client=b&timeout=0")->result_int(), 204);
+  const auto refused = get(server, "/chat?client=c&timeout=0");
+  EXPECT_EQ(refused->result_int(), 429);
+  EXPECT_FALSE((*refused)[boost::beast::http::field::retry_after].empty());
+  EXPECT_EQ(get(server, "/chat?client=a&timeout=0")->result_int(), 204);  // members poll freely
 }
 
 }  // namespace pollchat::testing

@@ -198,6 +198,44 @@ TEST(TcpRoomLimits, AClientThatNeverReadsIsDroppedAndOthersKeepUp) {
   EXPECT_TRUE(server.wait_for_log("too slow to keep up", 1s));
 }
 
+TEST(TcpRoomLimits, LinesAreRateLimitedLikePosts) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "1", "--post-burst", "2"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  line_client a(server.tcp_port());
+  for (int k = 0; k < 4; ++k) a.say("line " + std::to_string(k));
+  EXPECT_EQ(a.next(), "* slow down: too many lines from your address; that one was not sent");
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_posts_total") == 2; }, 5s));
+}
+
+TEST(TcpRoomLimits, ALastLineWithoutNewlineStillCounts) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  {
+    line_client a(server.tcp_port());
+    a.connection.send("no newline at the end");
+  }  // closed
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_posts_total") == 1; }, 5s));
+  const auto doc = json_of(get(server, "/chat?since=0&format=json&timeout=0"));
+  bool found = false;
+  for (const auto& m : doc["messages"]) found = found || m["body"] == "no newline at the end";
+  EXPECT_TRUE(found);
+}
+
+TEST(TcpRoomLimits, OneMessageLargerThanTheQueueBoundIsStillDelivered) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--max-message", "300000", "--max-body", "300000"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  line_client a(server.tcp_port());
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_tcp_clients") == 1; }, 5s));
+  std::string body;
+  for (int k = 0; k < 40000; ++k) body += "\xC2\x85";  // U+0085: 2 bytes in, 8 bytes rendered
+  ASSERT_EQ(post(server, "/chat?name=big", body, {{"Content-Type", "text/plain"}})->result_int(), 200);
+  const auto line = a.next(10s);
+  ASSERT_TRUE(line);
+  EXPECT_TRUE(line->starts_with("big: <U+0085>")) << line->substr(0, 40);
+  EXPECT_EQ(line->size(), 5u + 40000u * 8u);
+  EXPECT_EQ(metric(server, "pollchat_tcp_clients"), 1);
+}
+
 TEST(TcpRoomShutdown, TcpClientsAreToldGoodbye) {
   server_process server{{"--tcp-listen", "127.0.0.1:0"}};
   ASSERT_TRUE(server.started()) << server.log();

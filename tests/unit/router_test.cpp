@@ -30,7 +30,7 @@ struct router_fixture : ::testing::Test {
     if (auto refusal = r_->screen(req.base(), "10.0.0.1")) {
       return {std::move(refusal), {}};
     }
-    return r_->route(req);
+    return r_->route(req, "10.0.0.1");
   }
 
   response reply(http::verb method, std::string target, std::string body = {},
