@@ -56,7 +56,8 @@ COPY --from=build /out/runtime-packages /tmp/runtime-packages
 RUN apt-get update \
  && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/runtime-packages \
- && useradd --system --user-group --uid 10001 --home-dir /nonexistent --no-create-home \
+ && groupadd --system --gid 10001 pollchat \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin pollchat
 
 COPY --from=build /out/bin/ /usr/local/bin/
