@@ -1,0 +1,89 @@
+#pragma once
+// One run of poller-client on one io_context thread. Three coroutines share it:
+//   read_room()   polls GET /chat/<room> with the cursor in a loop and prints what comes;
+//   post_input()  reads stdin lines and posts each one, in order, retrying until stored;
+//   leave_room()  started by finish(): the leave, then nothing is left to run.
+// Every failure worth retrying (connection errors, timeouts, 5xx) waits a backoff and repeats
+// the same request, from the same cursor or with the same Idempotency-Key, so nothing is lost
+// and nothing is doubled. finish() ends the session from wherever it is decided (end of input,
+// --count reached, Ctrl-C, an unrecoverable answer): it cancels everything in flight, and
+// io_context::run() returns by itself once the leave is done.
+//
+// Not thread-safe: every member is used from the io_context's thread only.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "poller-client/backoff.hpp"
+#include "poller-client/http_channel.hpp"
+#include "poller-client/link_status.hpp"
+#include "poller-client/options.hpp"
+#include "poller-client/protocol.hpp"
+#include "poller-client/room_view.hpp"
+
+namespace pollchat::client {
+
+class session {
+ public:
+  session(asio::io_context& io, client_options options, std::ostream& out, std::ostream& err);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Starts the session; run the io_context until it returns, then read exit_code().
+  void start();
+
+  // 0 done, 1 unrecoverable (SPEC §7).
+  int exit_code() const { return exit_code_; }
+
+ private:
+  asio::awaitable<void> read_room();
+  asio::awaitable<void> post_input();
+  asio::awaitable<void> leave_room();
+
+  // One poll; nullopt when the session is finishing.
+  asio::awaitable<std::optional<poll_answer>> poll(const poll_query& query);
+  // Posts one stdin line until it is stored or refused.
+  asio::awaitable<void> post_line(std::string_view line);
+  // Sends `req` until the server answers with anything but a status worth retrying; nullopt
+  // when the session is finishing.
+  asio::awaitable<std::optional<response>> until_answered(
+      http_channel& channel, const request& req, std::chrono::steady_clock::duration timeout,
+      asio::steady_timer& pause, backoff& delays, bool is_post);
+
+  request make_request(http::verb verb, std::string target, std::string body = {},
+                       std::string_view content_type = {}) const;
+  // Reports an answer nothing can be done about and ends the session with exit code 1.
+  void give_up(const response& answer);
+  void finish(int code);
+
+  const client_options options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const std::string client_id_;  // random per run; never shown to anyone (SPEC §4)
+
+  room_view view_;
+  link_status link_;
+  http_channel poll_channel_;
+  http_channel post_channel_;
+  http_channel leave_channel_;
+  backoff poll_backoff_;
+  backoff post_backoff_;
+  asio::steady_timer poll_pause_;  // the backoff waits; finish() cancels them
+  asio::steady_timer post_pause_;
+  asio::steady_timer drain_wait_;    // end of input: until our own lines are shown, bounded
+  asio::steady_timer cursor_ready_;  // the poster waits on it until the poll has its start
+  asio::posix::stream_descriptor input_;
+  int input_flags_ = -1;  // stdin's file status flags before asio made it non-blocking
+  asio::signal_set signals_;
+
+  bool finishing_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace pollchat::client
