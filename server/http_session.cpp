@@ -388,7 +388,8 @@ void http_session::send(response res, bool close_after) {
   // Reset the deadline: after a long park the previous one is long spent.
   stream_.expires_after(seconds(state_.settings.io_timeout));
   writing_ = true;
-  http::async_write(stream_, *out_,
+  gather_response(*out_, wire_head_, wire_);
+  asio::async_write(stream_, wire_,
                     [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
                       self->on_write(close_after, ec);
                     });
@@ -397,6 +398,7 @@ void http_session::send(response res, bool close_after) {
 void http_session::on_write(bool close_after, beast::error_code ec) {
   writing_ = false;
   out_.reset();
+  wire_.clear();
   if (ec || client_gone_) {
     close();
     return;

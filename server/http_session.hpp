@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connection.hpp"
 #include "router.hpp"
@@ -86,6 +87,8 @@ class http_session : public room_waiter,
   bool waiting_ = false;  // parked: timer armed, counted in polls_parked
 
   std::optional<response> out_;  // the response being written
+  std::string wire_head_;                    // its status line and fields, as sent
+  std::vector<boost::asio::const_buffer> wire_;  // the gather list of the write in flight
   bool reading_ = false;         // a read on the socket is pending
   bool writing_ = false;
   bool idle_ = false;            // waiting for a request to begin
