@@ -1,12 +1,10 @@
 #pragma once
-// A Beast body that writes a response as a scatter list: a head, the pre-rendered bytes of each
+// A Beast body that sends a response as a scatter list: a head, the pre-rendered bytes of each
 // message (shared with every other response that carries it, never copied), and a tail. Every
 // response of the server uses it; an error or a small JSON document is just a head.
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/optional.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,34 +52,6 @@ struct chat_body {
     }
     add(body.tail);
   }
-
-  class writer {
-   public:
-    using const_buffers_type = std::vector<boost::asio::const_buffer>;
-
-    template <bool is_request, class Fields>
-    writer(const boost::beast::http::header<is_request, Fields>&, const value_type& body)
-        : body_(body) {}
-
-    void init(boost::beast::error_code& ec) { ec = {}; }
-
-    // The whole body in one gather list, so it leaves in as few writes as the kernel allows.
-    boost::optional<std::pair<const_buffers_type, bool>> get(boost::beast::error_code& ec) {
-      ec = {};
-      if (done_) {
-        return boost::none;
-      }
-      done_ = true;
-      const_buffers_type buffers;
-      buffers.reserve(2 * body_.items.size() + 2);
-      append_buffers(body_, buffers);
-      return std::make_pair(std::move(buffers), false);
-    }
-
-   private:
-    const value_type& body_;
-    bool done_ = false;
-  };
 };
 
 using response = boost::beast::http::response<chat_body>;

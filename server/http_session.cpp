@@ -7,7 +7,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <spdlog/spdlog.h>
@@ -208,14 +207,7 @@ void http_session::on_header(beast::error_code ec) {
          true);
     return;
   }
-  if (ec && !is_parse_error(ec)) {
-    close();  // the client left, stalled, or the socket failed: nobody to answer
-    return;
-  }
-  if (ec) {
-    send(router::error({http::status::bad_request, "bad_request",
-                        fmt::format("malformed HTTP request: {}", ec.message())}),
-         true);
+  if (read_failed(ec)) {
     return;
   }
 
@@ -243,6 +235,22 @@ void http_session::on_header(beast::error_code ec) {
     return;
   }
   read_body();
+}
+
+// After a failed read of a request: a malformed one is answered 400; otherwise the client left,
+// stalled, or the socket failed, and there is nobody to answer. Both close. False: no error.
+bool http_session::read_failed(beast::error_code ec) {
+  if (!ec) {
+    return false;
+  }
+  if (is_parse_error(ec)) {
+    send(router::error({http::status::bad_request, "bad_request",
+                        fmt::format("malformed HTTP request: {}", ec.message())}),
+         true);
+  } else {
+    close();
+  }
+  return true;
 }
 
 void http_session::send_continue() {
@@ -276,14 +284,7 @@ void http_session::on_body(beast::error_code ec) {
     send(body_too_large(state_.settings.max_body), true);
     return;
   }
-  if (ec && !is_parse_error(ec)) {
-    close();
-    return;
-  }
-  if (ec) {
-    send(router::error({http::status::bad_request, "bad_request",
-                        fmt::format("malformed HTTP request body: {}", ec.message())}),
-         true);
+  if (read_failed(ec)) {
     return;
   }
   handle_request();

@@ -50,6 +50,7 @@ class http_session : public room_waiter,
   void on_read_some(boost::beast::error_code ec, std::size_t bytes);
   void read_header();
   void on_header(boost::beast::error_code ec);
+  bool read_failed(boost::beast::error_code ec);
   void send_continue();
   void read_body();
   void on_body(boost::beast::error_code ec);
