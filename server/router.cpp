@@ -19,7 +19,7 @@ enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics
 
 struct target {
   endpoint kind = endpoint::unknown;
-  std::string_view room;  // for chat and room_info, as written (never percent-decoded)
+  std::string_view room;  // for chat, room_info and room_leave, as written (never decoded)
 };
 
 target classify(std::string_view path) {
@@ -39,14 +39,14 @@ target classify(std::string_view path) {
   if (path == "/healthz") return {endpoint::healthz, {}};
   if (path == "/metrics") return {endpoint::metrics, {}};
   if (auto t = room_after("/chat/", endpoint::chat)) return *t;
-  if (path.starts_with("/rooms/") && path.ends_with("/leave")) {
-    const std::string_view prefix = "/rooms/";
-    const std::string_view suffix = "/leave";
-    if (path.size() > prefix.size() + suffix.size()) {
-      const std::string_view name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-      if (name.find('/') == std::string_view::npos) {
-        return {endpoint::room_leave, name};
-      }
+  constexpr std::string_view rooms_prefix = "/rooms/";
+  constexpr std::string_view leave_suffix = "/leave";
+  if (path.size() > rooms_prefix.size() + leave_suffix.size() && path.starts_with(rooms_prefix) &&
+      path.ends_with(leave_suffix)) {  // /rooms/<room>/leave
+    const std::string_view name = path.substr(
+        rooms_prefix.size(), path.size() - rooms_prefix.size() - leave_suffix.size());
+    if (!name.empty() && name.find('/') == std::string_view::npos) {
+      return {endpoint::room_leave, name};
     }
   }
   if (auto t = room_after("/rooms/", endpoint::room_info)) return *t;
@@ -114,6 +114,22 @@ std::string http_member_key(std::string_view client) { return "http:" + std::str
 std::string retry_after_seconds(rate_limiter::clock::duration wait) {
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
   return std::to_string(std::max<decltype(seconds)>(seconds, 1));
+}
+
+response rate_limited(rate_limiter::clock::duration wait, std::string_view what) {
+  auto res = router::error({http::status::too_many_requests, "rate_limited",
+                            fmt::format("too many {} from your address; slow down", what)});
+  res.set(http::field::retry_after, retry_after_seconds(wait));
+  return res;
+}
+
+// Rooms live as long as the server, so the wait is a guess: the limit lifts with a restart.
+response too_many_rooms(std::size_t max_rooms) {
+  auto res = router::error({http::status::too_many_requests, "too_many_rooms",
+                            fmt::format("the server holds its maximum of {} rooms; use an existing one",
+                                        max_rooms)});
+  res.set(http::field::retry_after, "60");
+  return res;
 }
 
 }  // namespace
@@ -184,10 +200,7 @@ std::optional<response> router::screen(const request_header& header, std::string
       return error(unsupported_media_type());
     }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
-      auto res = error({http::status::too_many_requests, "rate_limited",
-                        "too many posts from your address; slow down"});
-      res.set(http::field::retry_after, retry_after_seconds(*wait));
-      return res;
+      return rate_limited(*wait, "posts");
     }
   }
   return std::nullopt;
@@ -256,11 +269,7 @@ response router::post_message(const request& req, const urls::params_view& query
   auto& fields = std::get<post_fields>(parsed);
   const auto target_room = state_.rooms.find_or_create(room_name);
   if (!target_room) {
-    auto res = error({http::status::too_many_requests, "too_many_rooms",
-                      fmt::format("the server holds its maximum of {} rooms; post to an existing one",
-                                  state_.settings.max_rooms)});
-    res.set(http::field::retry_after, "60");
-    return res;
+    return too_many_rooms(state_.settings.max_rooms);
   }
   const auto outcome = target_room->post(
       message_draft{message_type::message, std::move(fields.name), std::move(fields.body)}, key);
@@ -283,10 +292,7 @@ route_result router::start_poll(const request& req, const urls::params_view& que
   const auto& params = std::get<poll_params>(parsed);
   auto target_room = state_.rooms.find_or_create(room_name);
   if (!target_room) {
-    auto res = error({http::status::too_many_requests, "too_many_rooms",
-                      fmt::format("the server holds its maximum of {} rooms", state_.settings.max_rooms)});
-    res.set(http::field::retry_after, "60");
-    return {std::move(res), {}};
+    return {too_many_rooms(state_.settings.max_rooms), {}};
   }
   state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
   std::string member_key;
@@ -295,10 +301,7 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     // A join is a message like a post, so a new member costs a token of the post rate.
     if (!target_room->is_member(member_key)) {
       if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
-        auto res = error({http::status::too_many_requests, "rate_limited",
-                          "too many joins from your address; slow down"});
-        res.set(http::field::retry_after, retry_after_seconds(*wait));
-        return {std::move(res), {}};
+        return {rate_limited(*wait, "joins"), {}};
       }
     }
     // Joins before the cursor is taken: a reader waiting for the next message does not get its

@@ -137,6 +137,10 @@ TEST_F(router_fixture, RoomsListAndDescribe) {
   EXPECT_EQ(one["epoch"], state().epoch);
   EXPECT_TRUE(one["members"].is_array());
   EXPECT_EQ(reply(http::verb::get, "/rooms/ghost").result(), http::status::not_found);
+  // "leave" is a room name like any other; only /rooms/<room>/leave is the leave endpoint.
+  EXPECT_EQ(code_of(reply(http::verb::get, "/rooms/leave")), "no_such_room");
+  EXPECT_EQ(reply(http::verb::get, "/rooms/alpha/leave").result(), http::status::method_not_allowed);
+  EXPECT_EQ(reply(http::verb::post, "/rooms//leave").result(), http::status::not_found);
 }
 
 TEST_F(router_fixture, IdempotencyKeyRepeatAnswersTheFirstMessage) {
