@@ -48,6 +48,14 @@ std::string line_too_long(std::size_t max_line) {
   return fmt::format("* line too long: at most {} bytes; it was not sent", max_line);
 }
 
+// What a queue item puts on the wire: a message's shared text rendering, or a notice.
+std::string_view bytes_of(const std::variant<message_ptr, std::string>& item) {
+  if (const auto* m = std::get_if<message_ptr>(&item)) {
+    return (*m)->text;
+  }
+  return std::get<std::string>(item);
+}
+
 std::string_view help_text() {
   return "commands: /nick NAME, /join ROOM, /who, /quit";
 }
@@ -263,7 +271,7 @@ void tcp_session::pump() {
         continue;
       }
       state_.counters.deliveries_total.fetch_add(1, std::memory_order_relaxed);
-      enqueue(m, m->text.size());
+      enqueue(m);
       if (finishing_) {
         return;
       }
@@ -273,11 +281,11 @@ void tcp_session::pump() {
 
 void tcp_session::say(std::string notice) {
   notice += '\n';
-  const std::size_t bytes = notice.size();
-  enqueue(std::move(notice), bytes);
+  enqueue(std::move(notice));
 }
 
-void tcp_session::enqueue(outbound item, std::size_t bytes) {
+void tcp_session::enqueue(outbound item) {
+  const std::size_t bytes = bytes_of(item).size();
   if (closed_ || finishing_) {
     return;
   }
@@ -305,11 +313,7 @@ void tcp_session::write() {
   std::vector<asio::const_buffer> buffers;
   for (const auto& item : queue_) {
     if (buffers.size() == gather_limit) break;
-    if (const auto* m = std::get_if<message_ptr>(&item)) {
-      buffers.emplace_back(asio::buffer((*m)->text));
-    } else {
-      buffers.emplace_back(asio::buffer(std::get<std::string>(item)));
-    }
+    buffers.emplace_back(asio::buffer(bytes_of(item)));
   }
   writing_count_ = buffers.size();
   stream_.expires_after(std::chrono::seconds(state_.settings.io_timeout));
@@ -323,8 +327,7 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
   }
   for (; writing_count_ > 0; --writing_count_) {
     const auto& item = queue_.front();
-    queued_bytes_ -= std::holds_alternative<message_ptr>(item) ? std::get<message_ptr>(item)->text.size()
-                                                              : std::get<std::string>(item).size();
+    queued_bytes_ -= bytes_of(item).size();
     queue_.pop_front();
   }
   write();
@@ -343,8 +346,7 @@ void tcp_session::finish(std::string notice) {
   notice += '\n';
   queued_bytes_ = 0;
   for (const auto& item : queue_) {
-    queued_bytes_ += std::holds_alternative<message_ptr>(item) ? std::get<message_ptr>(item)->text.size()
-                                                              : std::get<std::string>(item).size();
+    queued_bytes_ += bytes_of(item).size();
   }
   queued_bytes_ += notice.size();
   queue_.push_back(std::move(notice));

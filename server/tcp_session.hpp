@@ -50,7 +50,7 @@ class tcp_session : public room_waiter,
 
   void pump();  // moves what is new in the room into the queue, or parks
   void say(std::string notice);
-  void enqueue(outbound item, std::size_t bytes);
+  void enqueue(outbound item);
   void write();
   void on_write(boost::beast::error_code ec, std::size_t count);
   void finish(std::string notice);  // last words, then close
