@@ -338,10 +338,8 @@ void tcp_session::finish(std::string notice) {
     return;
   }
   // Drop what has not started to go out, say the last words, close when they are written.
-  if (writing_count_ != 0) {
-    while (queue_.size() > writing_count_) queue_.pop_back();
-  } else {
-    queue_.clear();
+  while (queue_.size() > writing_count_) {
+    queue_.pop_back();
   }
   notice += '\n';
   queued_bytes_ = 0;
