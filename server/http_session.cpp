@@ -6,10 +6,11 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <spdlog/spdlog.h>
+#include <algorithm>
+#include <span>
 #include <utility>
 
 namespace pollchat {
@@ -25,18 +26,17 @@ constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t read_chunk = 1024;
 // What a parked session buffers of a pipelined next request before it stops reading.
 constexpr std::size_t read_ahead_limit = 16 * 1024;
+// Reads in one turn before yielding to other connections (a client that streams input).
+constexpr int reads_per_turn = 16;
+// Answers written at once in a row before the next one goes through the scheduler: a client
+// that pipelines many requests must not grow the stack without bound.
+constexpr unsigned max_inline_depth = 8;
 constexpr auto linger_time = seconds(2);
 
 std::string peer_address(const tcp::socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   return ec ? std::string("unknown") : endpoint.address().to_string();
-}
-
-// Errors of the HTTP parser (answered 400), as opposed to the socket's (nobody to answer).
-bool is_parse_error(beast::error_code ec) {
-  return ec.category() == beast::error_code(http::error::bad_target).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
 response body_too_large(std::size_t max_body) {
@@ -64,12 +64,12 @@ bool expects_continue(const request_header& header) {
 }  // namespace
 
 http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry)
-    : stream_(std::move(socket)),
+    : socket_(std::move(socket)),
       state_(state),
       registry_(registry),
       router_(state),
-      peer_(peer_address(stream_.socket())),
-      poll_timer_(stream_.get_executor()) {
+      peer_(peer_address(socket_)),
+      poll_timer_(socket_.get_executor()) {
   state_.connections_open.fetch_add(1);
 }
 
@@ -90,29 +90,143 @@ http_session::~http_session() {
 
 void http_session::start() {
   registry_id_ = registry_.add(weak_from_this());
-  // The socket was accepted on a strand of its own; run everything there.
-  asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&http_session::read_request, shared_from_this()));
+  // The socket was accepted on its own strand (or the one I/O thread); run everything there.
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->socket_.non_blocking(true, ec);
+    if (ec) {
+      self->close();
+      return;
+    }
+    self->next_request();
+  });
 }
 
 void http_session::notify() {
-  asio::post(stream_.get_executor(),
+  asio::post(socket_.get_executor(),
              beast::bind_front_handler(&http_session::on_poll_event, shared_from_this()));
 }
 
 void http_session::stop() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
-    // Idle, or in the middle of receiving a request: the read ends and the session closes.
-    // A parked poll is answered by its closed room; an answer being written finishes first.
-    if (self->idle_ || (self->reading_ && !self->poll_ && !self->writing_)) {
-      self->stream_.cancel();
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    // Idle, or in the middle of receiving a request: close now. A parked poll is answered by
+    // its closed room; an answer being written finishes first; a lingering close runs out.
+    if (!self->poll_ && !self->writing_ && !self->lingering_) {
+      self->close();
     }
   });
 }
 
-// --- reading a request --------------------------------------------------------------------
+void http_session::check_deadline(std::chrono::steady_clock::time_point now) {
+  if (!deadline_.passed(now)) {
+    return;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    // Checked again on the strand: the session may have moved on since the sweep looked.
+    if (self->deadline_.passed(deadline::clock::now())) {
+      self->close();
+    }
+  });
+}
 
-void http_session::read_request() {
+// --- input --------------------------------------------------------------------------------
+
+// Makes sure the next bytes, or the client leaving, will be noticed. The socket's readiness is
+// edge-triggered: a wait only ends on new input, so when the last read may have left bytes
+// behind, a read turn is scheduled instead of a wait.
+void http_session::await_input() {
+  if (reading_) {
+    return;
+  }
+  reading_ = true;
+  if (maybe_more_) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+  } else {
+    socket_.async_wait(tcp::socket::wait_read,
+                       beast::bind_front_handler(&http_session::on_readable, shared_from_this()));
+  }
+}
+
+void http_session::on_readable(beast::error_code ec) {
+  reading_ = false;
+  if (!ec && !socket_.is_open()) {
+    return;  // a read turn scheduled before the session closed
+  }
+  if (ec) {
+    input_failed(ec);
+    return;
+  }
+  maybe_more_ = true;
+  if (poll_ || writing_ || lingering_) {
+    watch_input();
+  } else {
+    receive();
+  }
+}
+
+// Reads while no request is being received: a parked poll or an answer being written keeps what
+// arrives (up to read_ahead_limit: then it stops reading until the answer is sent), a lingering
+// close discards it.
+void http_session::watch_input() {
+  for (int k = 0; k < reads_per_turn; ++k) {
+    if (!lingering_ && buffer_.size() >= read_ahead_limit) {
+      return;
+    }
+    const read_status status = read_once();
+    if (status == read_status::failed) {
+      return;
+    }
+    if (lingering_) {
+      buffer_.consume(buffer_.size());
+    }
+    if (status == read_status::drained) {
+      await_input();
+      return;
+    }
+  }
+  await_input();  // more may be there: another turn, after the other connections had theirs
+}
+
+// One non-blocking read into the buffer.
+http_session::read_status http_session::read_once() {
+  if (!maybe_more_) {
+    return read_status::drained;
+  }
+  beast::error_code ec;
+  const auto space = buffer_.prepare(read_chunk);
+  const std::size_t n = socket_.read_some(space, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    maybe_more_ = false;
+    return read_status::drained;
+  }
+  if (ec) {
+    input_failed(ec);
+    return read_status::failed;
+  }
+  buffer_.commit(n);
+  // A short read emptied the socket's queue: whatever comes next raises a new edge.
+  maybe_more_ = n == space.size();
+  return read_status::data;
+}
+
+// The client closed or reset the connection (or the session closed the socket itself).
+void http_session::input_failed(beast::error_code) {
+  maybe_more_ = false;
+  if (lingering_) {
+    close();
+    return;
+  }
+  client_gone_ = true;
+  if (poll_) {
+    on_poll_event();  // drops the poll from its room now, not at its timeout
+  } else if (!writing_) {
+    close();
+  }
+}
+
+// --- receiving a request ------------------------------------------------------------------
+
+void http_session::next_request() {
   if (state_.draining.load()) {
     close();
     return;
@@ -120,97 +234,71 @@ void http_session::read_request() {
   parser_.emplace();
   parser_->header_limit(header_limit);
   parser_->body_limit(boost::none);  // set once the header passed screen()
-  if (buffer_.size() == 0) {
-    // Nothing buffered: wait for the request to begin under the keep-alive idle timeout.
-    idle_ = true;
-    stream_.expires_after(seconds(state_.settings.idle_timeout));
-    read_some();
-  } else {
-    read_header();
+  screened_ = false;
+  idle_ = true;
+  // Waiting for a request to begin: the keep-alive idle timeout, and no buffer held meanwhile.
+  deadline_.expires_after(seconds(state_.settings.idle_timeout));
+  if (buffer_.size() == 0 && !maybe_more_) {
+    if (buffer_.capacity() > read_chunk) {
+      buffer_.shrink_to_fit();
+    }
+    await_input();
+    return;
+  }
+  receive();
+}
+
+// Parses what is buffered, reading more while the socket has it, until the request is
+// complete (then handles it), or the socket is drained (then waits), or the request is bad.
+void http_session::receive() {
+  for (int reads = 0;;) {
+    if (idle_ && buffer_.size() != 0) {
+      idle_ = false;
+      request_start_ = std::chrono::steady_clock::now();
+      deadline_.expires_after(seconds(state_.settings.io_timeout));
+    }
+    std::size_t used = 0;
+    beast::error_code ec;
+    if (buffer_.size() != 0) {
+      used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+    }
+    if (ec && ec != http::error::need_more) {
+      parse_failed(ec);
+      return;
+    }
+    if (!screened_ && parser_->is_header_done()) {
+      screened_ = true;
+      if (!on_header()) {
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      handle_request();
+      return;
+    }
+    if (used != 0 && buffer_.size() != 0) {
+      continue;  // the parser stopped at a boundary (end of header, of a chunk): go on
+    }
+    if (reads++ == reads_per_turn) {
+      maybe_more_ = true;  // a large body: let the other connections have a turn
+      await_input();
+      return;
+    }
+    switch (read_once()) {
+      case read_status::data:
+        break;
+      case read_status::drained:
+        await_input();
+        return;
+      case read_status::failed:
+        return;
+    }
   }
 }
 
-void http_session::read_some() {
-  reading_ = true;
-  stream_.async_read_some(buffer_.prepare(read_chunk),
-                          beast::bind_front_handler(&http_session::on_read_some, shared_from_this()));
-}
-
-// Completes the plain reads: waiting for a request to begin, and watching a parked poll's
-// connection (disconnect, or a pipelined request arriving early).
-void http_session::on_read_some(beast::error_code ec, std::size_t bytes) {
-  reading_ = false;
-  idle_ = false;
-  if (std::exchange(restart_read_, false) && (!ec || ec == asio::error::operation_aborted)) {
-    // The read kept while parked was cancelled on purpose (its deadline could not be changed):
-    // keep what it got and start over with the right deadline.
-    if (!ec) {
-      buffer_.commit(bytes);
-    }
-    if (lingering_) {
-      linger();
-    } else {
-      read_request();
-    }
-    return;
-  }
-  if (lingering_) {
-    if (ec) {
-      close();
-    } else {
-      buffer_.commit(bytes);
-      buffer_.consume(buffer_.size());
-      read_some();
-    }
-    return;
-  }
-  if (ec) {
-    client_gone_ = true;
-    if (poll_) {
-      on_poll_event();  // drops the poll from its room now, not at its timeout
-    } else if (!writing_) {
-      close();
-    }
-    return;
-  }
-  buffer_.commit(bytes);
-  if (poll_) {
-    if (buffer_.size() < read_ahead_limit) {
-      read_some();
-    }
-    return;
-  }
-  if (!writing_) {
-    read_header();
-  }
-}
-
-void http_session::read_header() {
-  if (!parser_) {
-    read_request();
-    return;
-  }
-  request_start_ = std::chrono::steady_clock::now();
-  stream_.expires_after(seconds(state_.settings.io_timeout));
-  reading_ = true;
-  http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            self->reading_ = false;
-                            self->on_header(ec);
-                          });
-}
-
-void http_session::on_header(beast::error_code ec) {
-  if (ec == http::error::header_limit) {
-    send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
-                        "the request line and headers must fit in 8 KiB"}),
-         true);
-    return;
-  }
-  if (read_failed(ec)) {
-    return;
-  }
-
+// The header is complete: decide what the header alone can decide before reading the body.
+bool http_session::on_header() {
   const auto& header = parser_->get();
   version_ = header.version();
   keep_alive_ = header.keep_alive();
@@ -221,73 +309,52 @@ void http_session::on_header(beast::error_code ec) {
   if (auto refusal = router_.screen(header, peer_)) {
     // The body was not read, so where the next request starts is unknown: close after this.
     send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
-    return;
+    return false;
   }
   // Checked here rather than by the parser so that a missing token is reported first.
   const std::size_t max_body = state_.settings.max_body;
   if (const auto length = parser_->content_length(); length && *length > max_body) {
     send(body_too_large(max_body), true);
-    return;
-  }
-  parser_->body_limit(max_body);  // for chunked bodies
-  if (version_ >= 11 && expects_continue(header) && !parser_->is_done()) {
-    send_continue();
-    return;
-  }
-  read_body();
-}
-
-// After a failed read of a request: a malformed one is answered 400; otherwise the client left,
-// stalled, or the socket failed, and there is nobody to answer. Both close. False: no error.
-bool http_session::read_failed(beast::error_code ec) {
-  if (!ec) {
     return false;
   }
-  if (is_parse_error(ec)) {
-    send(router::error({http::status::bad_request, "bad_request",
-                        fmt::format("malformed HTTP request: {}", ec.message())}),
-         true);
-  } else {
-    close();
+  parser_->body_limit(max_body);  // for chunked bodies
+  deadline_.expires_after(seconds(state_.settings.io_timeout));  // the body's own time
+  if (version_ >= 11 && expects_continue(header) && !parser_->is_done()) {
+    send_continue();
+    return false;
   }
   return true;
 }
 
+// A malformed request is answered and the connection closed: where the next one would start is
+// unknown.
+void http_session::parse_failed(beast::error_code ec) {
+  if (ec == http::error::header_limit) {
+    send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
+                        "the request line and headers must fit in 8 KiB"}),
+         true);
+  } else if (ec == http::error::body_limit) {
+    send(body_too_large(state_.settings.max_body), true);
+  } else {
+    send(router::error({http::status::bad_request, "bad_request",
+                        fmt::format("malformed HTTP request: {}", ec.message())}),
+         true);
+  }
+}
+
 void http_session::send_continue() {
   static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-  stream_.expires_after(seconds(state_.settings.io_timeout));
   writing_ = true;
-  asio::async_write(stream_, asio::buffer(interim.data(), interim.size()),
+  asio::async_write(socket_, asio::buffer(interim.data(), interim.size()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       self->writing_ = false;
-                      if (ec) {
+                      if (ec || self->client_gone_) {
                         self->close();
                         return;
                       }
                       self->state_.counters.count_response(100);
-                      self->read_body();
+                      self->receive();
                     });
-}
-
-void http_session::read_body() {
-  stream_.expires_after(seconds(state_.settings.io_timeout));
-  reading_ = true;
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     self->reading_ = false;
-                     self->on_body(ec);
-                   });
-}
-
-void http_session::on_body(beast::error_code ec) {
-  if (ec == http::error::body_limit) {
-    send(body_too_large(state_.settings.max_body), true);
-    return;
-  }
-  if (read_failed(ec)) {
-    return;
-  }
-  handle_request();
 }
 
 void http_session::handle_request() {
@@ -348,13 +415,11 @@ void http_session::wait_for_wake() {
   if (buffer_.size() == 0) {
     buffer_.shrink_to_fit();  // a parked poll should cost little memory
   }
-  // The poll timer owns the deadline now; the socket read only watches for the client.
-  stream_.expires_never();
+  // The poll timer owns the deadline now; the wait on the socket only watches for the client.
+  deadline_.clear();
   poll_timer_.expires_at(poll_deadline_);
   poll_timer_.async_wait([self = shared_from_this()](beast::error_code) { self->on_poll_event(); });
-  if (!reading_) {
-    read_some();
-  }
+  await_input();
 }
 
 void http_session::end_poll() {
@@ -386,17 +451,60 @@ void http_session::send(response res, bool close_after) {
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
   out_ = std::move(res);
-  // Reset the deadline: after a long park the previous one is long spent.
-  stream_.expires_after(seconds(state_.settings.io_timeout));
+  // After a long park the previous deadline is long spent.
+  deadline_.expires_after(seconds(state_.settings.io_timeout));
   writing_ = true;
   gather_response(*out_, wire_head_, wire_);
-  asio::async_write(stream_, wire_,
-                    [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
-                      self->on_write(close_after, ec);
+  write_rest(close_after);
+}
+
+// Writes what the socket takes now; the rest, if any, as an asynchronous write. An answer that
+// fits in the socket's buffer (nearly all of them) is done without a trip through the scheduler.
+void http_session::write_rest(bool close_after) {
+  beast::error_code ec;
+  std::size_t first = 0;  // wire_[first] is the first buffer not completely written
+  while (first != wire_.size()) {
+    // write_some takes a bounded number of buffers per call; loop until all are sent.
+    const auto rest = std::span<const asio::const_buffer>(wire_).subspan(first);
+    std::size_t sent = socket_.write_some(rest, ec);
+    if (ec) {
+      break;
+    }
+    while (sent != 0 && first != wire_.size()) {
+      auto& b = wire_[first];
+      const std::size_t take = std::min(sent, b.size());
+      b += take;
+      sent -= take;
+      if (b.size() == 0) {
+        ++first;
+      }
+    }
+  }
+  if (first == wire_.size()) {
+    if (inline_depth_ < max_inline_depth) {
+      ++inline_depth_;
+      on_written(close_after, {});
+      --inline_depth_;
+    } else {
+      asio::post(socket_.get_executor(), [self = shared_from_this(), close_after] {
+        self->on_written(close_after, {});
+      });
+    }
+    return;
+  }
+  if (ec != asio::error::would_block && ec != asio::error::try_again) {
+    on_written(close_after, ec);
+    return;
+  }
+  wire_.erase(wire_.begin(), wire_.begin() + static_cast<std::ptrdiff_t>(first));
+  asio::async_write(socket_, wire_,
+                    [self = shared_from_this(), close_after](beast::error_code failure,
+                                                             std::size_t) {
+                      self->on_written(close_after, failure);
                     });
 }
 
-void http_session::on_write(bool close_after, beast::error_code ec) {
+void http_session::on_written(bool close_after, beast::error_code ec) {
   writing_ = false;
   out_.reset();
   wire_.clear();
@@ -408,42 +516,32 @@ void http_session::on_write(bool close_after, beast::error_code ec) {
     linger();
     return;
   }
-  if (reading_) {
-    // The read kept while parked runs without a deadline, and a pending read's deadline cannot
-    // be changed: cancel it; on_read_some keeps its bytes and reads the next request.
-    restart_read_ = true;
-    stream_.cancel();
-    return;
-  }
-  read_request();
+  next_request();
 }
 
 // Half-close, then drain what the client still sends for a moment: closing with unread bytes
 // would reset the connection and could destroy the answer before the client reads it.
 void http_session::linger() {
-  if (!lingering_) {
-    lingering_ = true;
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) {
-      close();
-      return;
-    }
-  }
-  if (reading_) {
-    restart_read_ = true;  // a pending read has no linger deadline: restart it with one
-    stream_.cancel();
+  lingering_ = true;
+  beast::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) {
+    close();
     return;
   }
   buffer_.consume(buffer_.size());
-  stream_.expires_after(linger_time);
-  read_some();  // on_read_some discards until the client closes or the linger time ends
+  deadline_.expires_after(linger_time);
+  await_input();  // on_readable discards until the client closes or the deadline passes
 }
 
 void http_session::close() {
+  deadline_.clear();
+  if (!socket_.is_open()) {
+    return;
+  }
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
 }
 
 }  // namespace pollchat

@@ -22,8 +22,9 @@ bool is_resource_exhaustion(beast::error_code ec) {
 
 }  // namespace
 
-listener::listener(asio::io_context& ioc, accept_handler on_socket)
+listener::listener(asio::io_context& ioc, bool one_thread, accept_handler on_socket)
     : ioc_(ioc),
+      one_thread_(one_thread),
       acceptor_(asio::make_strand(ioc)),
       pause_(acceptor_.get_executor()),
       on_socket_(std::move(on_socket)) {}
@@ -59,8 +60,12 @@ void listener::accept() {
     return;
   }
   // Each connection gets a strand of its own, so its handlers never run concurrently.
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+  auto on_accept = beast::bind_front_handler(&listener::on_accept, shared_from_this());
+  if (one_thread_) {
+    acceptor_.async_accept(ioc_.get_executor(), std::move(on_accept));
+  } else {
+    acceptor_.async_accept(asio::make_strand(ioc_), std::move(on_accept));
+  }
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {

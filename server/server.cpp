@@ -17,11 +17,14 @@ using tcp = asio::ip::tcp;
 server::server(config settings)
     : state_(std::move(settings)),
       ioc_(static_cast<int>(state_.settings.threads)),
-      http_(std::make_shared<listener>(ioc_, [this](tcp::socket s) { accept_http(std::move(s)); })),
+      http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
+                                       [this](tcp::socket s) { accept_http(std::move(s)); })),
       signals_(ioc_, SIGINT, SIGTERM),
-      presence_timer_(ioc_) {
+      presence_timer_(ioc_),
+      deadline_timer_(ioc_) {
   if (!state_.settings.tcp_listen.empty()) {
-    tcp_ = std::make_shared<listener>(ioc_, [this](tcp::socket s) { accept_tcp(std::move(s)); });
+    tcp_ = std::make_shared<listener>(ioc_, state_.settings.threads == 1,
+                                      [this](tcp::socket s) { accept_tcp(std::move(s)); });
   }
 }
 
@@ -98,6 +101,22 @@ void server::sweep_presence() {
   });
 }
 
+// Connection deadlines (idle, slow request, slow reader, lingering close), four times a second.
+// While draining it runs until the last connection is gone, then lets the io_context finish.
+void server::sweep_deadlines() {
+  deadline_timer_.expires_after(std::chrono::milliseconds(250));
+  deadline_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || (state_.draining.load() && sessions_.size() == 0)) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& session : sessions_.snapshot()) {
+      session->check_deadline(now);
+    }
+    sweep_deadlines();
+  });
+}
+
 int server::run() {
   signals_.async_wait([this](boost::system::error_code ec, int signo) {
     if (!ec) {
@@ -110,6 +129,7 @@ int server::run() {
     tcp_->run();
   }
   sweep_presence();
+  sweep_deadlines();
 
   std::vector<std::thread> extra;
   for (unsigned k = 1; k < state_.settings.threads; ++k) {

@@ -47,6 +47,7 @@ class server {
   void accept_tcp(boost::asio::ip::tcp::socket socket);
   bool open_listener(listener& l, const std::string& address, const char* scheme);
   void sweep_presence();
+  void sweep_deadlines();
 
   // Declared before the io_context: if the grace runs out, handlers still holding sessions are
   // destroyed with the io_context, and those sessions still use the state and the registry.
@@ -57,6 +58,7 @@ class server {
   std::shared_ptr<listener> tcp_;  // null unless --tcp-listen
   boost::asio::signal_set signals_;
   boost::asio::steady_timer presence_timer_;  // expires idle HTTP members
+  boost::asio::steady_timer deadline_timer_;  // closes connections past their deadline
 
   std::mutex grace_mutex_;
   std::condition_variable grace_cv_;

@@ -26,4 +26,9 @@ std::vector<std::shared_ptr<connection>> session_registry::snapshot() const {
   return out;
 }
 
+std::size_t session_registry::size() const {
+  const std::lock_guard lock(mutex_);
+  return open_.size();
+}
+
 }  // namespace pollchat

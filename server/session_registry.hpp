@@ -17,6 +17,7 @@ class session_registry {
   std::uint64_t add(std::weak_ptr<connection> session);
   void remove(std::uint64_t id);
   std::vector<std::shared_ptr<connection>> snapshot() const;
+  std::size_t size() const;
 
  private:
   mutable std::mutex mutex_;
