@@ -94,6 +94,11 @@ void http_session::start() {
   asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     beast::error_code ec;
     self->socket_.non_blocking(true, ec);
+    // Every answer is one write: Nagle could only hold one back behind an unacknowledged
+    // earlier one (a 100 Continue, a pipelined answer) for the client's delayed ACK.
+    if (!ec) {
+      self->socket_.set_option(tcp::no_delay(true), ec);
+    }
     if (ec) {
       self->close();
       return;

@@ -17,6 +17,15 @@ TEST(Message, FormatsTimeAsRfc3339UtcWithMilliseconds) {
   EXPECT_EQ(format_time(at_millis(0)), "1970-01-01T00:00:00.000Z");
 }
 
+TEST(Message, FormatsEachTimeOfTheSameSecondAndTheNext) {
+  // The calendar part is cached per second: a new second, or an earlier one, must not reuse it.
+  EXPECT_EQ(format_time(at_millis(1795357980001)), "2026-11-22T14:33:00.001Z");
+  EXPECT_EQ(format_time(at_millis(1795357980999)), "2026-11-22T14:33:00.999Z");
+  EXPECT_EQ(format_time(at_millis(1795357981000)), "2026-11-22T14:33:01.000Z");
+  EXPECT_EQ(format_time(at_millis(1795357980050)), "2026-11-22T14:33:00.050Z");
+  EXPECT_EQ(format_time(at_millis(-1)), "1969-12-31T23:59:59.999Z");
+}
+
 TEST(Message, RendersJsonInDocumentedFieldOrder) {
   const auto m = make_message(42, "lobby", {message_type::message, "alice", "hi \"there\""},
                               at_millis(1795357980123));
