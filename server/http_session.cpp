@@ -24,6 +24,8 @@ using std::chrono::seconds;
 
 constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t read_chunk = 1024;
+// The most one read takes of a large body (a request head is read read_chunk at a time).
+constexpr std::size_t body_read_limit = 64 * 1024;
 // What a parked session buffers of a pipelined next request before it stops reading.
 constexpr std::size_t read_ahead_limit = 16 * 1024;
 // Reads in one turn before yielding to other connections (a client that streams input).
@@ -177,7 +179,7 @@ void http_session::watch_input() {
     if (!lingering_ && buffer_.size() >= read_ahead_limit) {
       return;
     }
-    const read_status status = read_once();
+    const read_status status = read_once(read_chunk);
     if (status == read_status::failed) {
       return;
     }
@@ -192,13 +194,13 @@ void http_session::watch_input() {
   await_input();  // more may be there: another turn, after the other connections had theirs
 }
 
-// One non-blocking read into the buffer.
-http_session::read_status http_session::read_once() {
+// One non-blocking read of up to `want` bytes into the buffer.
+http_session::read_status http_session::read_once(std::size_t want) {
   if (!maybe_more_) {
     return read_status::drained;
   }
   beast::error_code ec;
-  const auto space = buffer_.prepare(read_chunk);
+  const auto space = buffer_.prepare(want);
   const std::size_t n = socket_.read_some(space, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     maybe_more_ = false;
@@ -290,7 +292,7 @@ void http_session::receive() {
       await_input();
       return;
     }
-    switch (read_once()) {
+    switch (read_once(body_read_size())) {
       case read_status::data:
         break;
       case read_status::drained:
@@ -300,6 +302,16 @@ void http_session::receive() {
         return;
     }
   }
+}
+
+// A large body is read in large pieces; a head, or a small body, a read_chunk at a time.
+std::size_t http_session::body_read_size() const {
+  if (!parser_->is_header_done()) {
+    return read_chunk;
+  }
+  const auto remaining = parser_->content_length_remaining();
+  const std::uint64_t want = remaining ? *remaining : body_read_limit;  // chunked: no length
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(want, read_chunk, body_read_limit));
 }
 
 // The header is complete: decide what the header alone can decide before reading the body.
@@ -472,6 +484,9 @@ void http_session::write_rest(bool close_after) {
     // write_some takes a bounded number of buffers per call; loop until all are sent.
     const auto rest = std::span<const asio::const_buffer>(wire_).subspan(first);
     std::size_t sent = socket_.write_some(rest, ec);
+    if (!ec && sent == 0) {
+      ec = asio::error::would_block;  // nothing taken (cannot happen with non-empty buffers)
+    }
     if (ec) {
       break;
     }

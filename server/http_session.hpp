@@ -60,7 +60,8 @@ class http_session : public room_waiter,
   void on_readable(boost::beast::error_code ec);
   void watch_input();
   enum class read_status { data, drained, failed };
-  read_status read_once();
+  read_status read_once(std::size_t want);
+  std::size_t body_read_size() const;
   void input_failed(boost::beast::error_code ec);
 
   // Receiving a request.

@@ -1,6 +1,7 @@
 #include "message.hpp"
 
 #include <ctime>
+#include <limits>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -26,7 +27,7 @@ std::string format_time(std::chrono::system_clock::time_point time) {
   const std::time_t second = floor<seconds>(ms).count();
   const auto millis = static_cast<unsigned>((ms - floor<seconds>(ms)).count());
   // Messages come many to the second: the calendar part is worked out once per second.
-  thread_local std::time_t cached_second = -1;
+  thread_local std::time_t cached_second = std::numeric_limits<std::time_t>::min();
   thread_local std::string cached_prefix;  // "2026-11-22T14:33:00"
   if (second != cached_second) {
     std::tm utc{};

@@ -14,14 +14,20 @@ namespace pollchat {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr auto drain_tick = std::chrono::milliseconds(10);
+}  // namespace
+
 server::server(config settings)
     : state_(std::move(settings)),
       ioc_(static_cast<int>(state_.settings.threads)),
       http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                        [this](tcp::socket s) { accept_http(std::move(s)); })),
       signals_(ioc_, SIGINT, SIGTERM),
-      presence_timer_(ioc_),
-      deadline_timer_(ioc_) {
+      housekeeping_(asio::make_strand(ioc_)),
+      presence_timer_(housekeeping_),
+      deadline_timer_(housekeeping_) {
   if (!state_.settings.tcp_listen.empty()) {
     tcp_ = std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                       [this](tcp::socket s) { accept_tcp(std::move(s)); });
@@ -102,16 +108,22 @@ void server::sweep_presence() {
 }
 
 // Connection deadlines (idle, slow request, slow reader, lingering close), four times a second.
-// While draining it runs until the last connection is gone, then lets the io_context finish.
+// While draining it looks every 10 ms for the last connection to go, so that the io_context,
+// which this timer keeps busy, finishes at once; it sweeps every 250 ms still.
 void server::sweep_deadlines() {
-  deadline_timer_.expires_after(std::chrono::milliseconds(250));
-  deadline_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || (state_.draining.load() && sessions_.size() == 0)) {
+  deadline_timer_.expires_after(state_.draining.load() ? drain_tick : sweep_interval);
+  // Cancelled only by begin_shutdown, to switch to the draining tick at once: carry on.
+  deadline_timer_.async_wait([this](boost::system::error_code) {
+    const bool draining = state_.draining.load();
+    if (draining && sessions_.size() == 0) {
       return;
     }
     const auto now = std::chrono::steady_clock::now();
-    for (const auto& session : sessions_.snapshot()) {
-      session->check_deadline(now);
+    if (!draining || now - last_sweep_ >= sweep_interval) {
+      last_sweep_ = now;
+      for (const auto& session : sessions_.snapshot()) {
+        session->check_deadline(now);
+      }
     }
     sweep_deadlines();
   });
@@ -164,10 +176,11 @@ void server::begin_shutdown() {
   if (tcp_) {
     tcp_->stop();
   }
-  asio::post(ioc_, [this] {
+  asio::post(housekeeping_, [this] {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     presence_timer_.cancel();
+    deadline_timer_.cancel();  // its handler goes on with the draining tick
   });
   state_.rooms.close_all();  // answers every parked poll now, and every later one at once
   for (const auto& session : sessions_.snapshot()) {

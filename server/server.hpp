@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -57,8 +58,11 @@ class server {
   std::shared_ptr<listener> http_;
   std::shared_ptr<listener> tcp_;  // null unless --tcp-listen
   boost::asio::signal_set signals_;
+  // The two timers below run their handlers there, and shutdown cancels them there.
+  boost::asio::strand<boost::asio::io_context::executor_type> housekeeping_;
   boost::asio::steady_timer presence_timer_;  // expires idle HTTP members
   boost::asio::steady_timer deadline_timer_;  // closes connections past their deadline
+  std::chrono::steady_clock::time_point last_sweep_;  // used by the deadline timer's handler only
 
   std::mutex grace_mutex_;
   std::condition_variable grace_cv_;
