@@ -138,9 +138,9 @@ void http_session::check_deadline(std::chrono::steady_clock::time_point now) {
 
 // --- input --------------------------------------------------------------------------------
 
-// Makes sure the next bytes, or the client leaving, will be noticed. The socket's readiness is
-// edge-triggered: a wait only ends on new input, so when the last read may have left bytes
-// behind, a read turn is scheduled instead of a wait.
+// Makes sure the next bytes, or the client leaving, will be noticed. When the last read may have
+// left bytes behind, a read turn is scheduled instead of a wait: a wait costs a system call
+// (Asio re-arms the descriptor with epoll) and a trip through epoll for bytes already there.
 void http_session::await_input() {
   if (reading_) {
     return;
@@ -211,7 +211,7 @@ http_session::read_status http_session::read_once(std::size_t want) {
     return read_status::failed;
   }
   buffer_.commit(n);
-  // A short read emptied the socket's queue: whatever comes next raises a new edge.
+  // A short read emptied the socket's queue: what comes next is waited for.
   maybe_more_ = n == space.size();
   return read_status::data;
 }
@@ -243,7 +243,8 @@ void http_session::next_request() {
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
   idle_ = true;
-  // Waiting for a request to begin: the keep-alive idle timeout, and no buffer held meanwhile.
+  // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
+  // next request unless a large one grew it.
   deadline_.expires_after(seconds(state_.settings.idle_timeout));
   if (buffer_.size() == 0 && !maybe_more_) {
     if (buffer_.capacity() > read_chunk) {
