@@ -80,7 +80,7 @@ http_session::~http_session() {
   if (poll_) {
     poll_->target->cancel_wait(*this);
     if (!poll_->client.empty()) {
-      poll_->target->poll_ended(poll_->client);
+      poll_->target->poll_ended(poll_->client, poll_membership_);
     }
   }
   if (waiting_) {
@@ -392,7 +392,7 @@ void http_session::begin_poll(poll_plan plan) {
   poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
   poll_ = std::move(plan);
   if (!poll_->client.empty()) {
-    poll_->target->poll_began(poll_->client);  // a member while this poll is parked
+    poll_membership_ = poll_->target->poll_began(poll_->client);  // a member while it is parked
   }
   on_poll_event();
 }
@@ -448,7 +448,7 @@ void http_session::end_poll() {
     poll_timer_.cancel();
   }
   if (!poll_->client.empty()) {
-    poll_->target->poll_ended(poll_->client);
+    poll_->target->poll_ended(poll_->client, poll_membership_);
   }
   poll_.reset();
 }

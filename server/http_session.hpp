@@ -105,6 +105,7 @@ class http_session : public room_waiter,
   std::chrono::steady_clock::time_point poll_deadline_;
   boost::asio::steady_timer poll_timer_;
   bool waiting_ = false;  // parked: timer armed, counted in polls_parked
+  presence::membership poll_membership_ = 0;  // the room membership the poll holds
 
   std::optional<response> out_;  // the response being written
   std::string wire_head_;                    // its status line and fields, as sent

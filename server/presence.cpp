@@ -12,6 +12,7 @@ bool presence::touch(const std::string& client, std::string_view name, member_vi
   auto [it, joined] = members_.try_emplace(client);
   if (joined) {
     it->second.info = {std::string(name), via, std::chrono::system_clock::now()};
+    it->second.id = ++last_membership_;
   }
   it->second.last_seen = now;
   return joined;
@@ -23,14 +24,17 @@ void presence::refresh(const std::string& client, clock::time_point now) {
   }
 }
 
-void presence::poll_began(const std::string& client) {
-  if (const auto it = members_.find(client); it != members_.end()) {
-    ++it->second.polls_parked;
+presence::membership presence::poll_began(const std::string& client) {
+  const auto it = members_.find(client);
+  if (it == members_.end()) {
+    return 0;
   }
+  ++it->second.polls_parked;
+  return it->second.id;
 }
 
-void presence::poll_ended(const std::string& client, clock::time_point now) {
-  if (const auto it = members_.find(client); it != members_.end()) {
+void presence::poll_ended(const std::string& client, membership held, clock::time_point now) {
+  if (const auto it = members_.find(client); it != members_.end() && it->second.id == held) {
     if (it->second.polls_parked > 0) {
       --it->second.polls_parked;
     }

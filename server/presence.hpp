@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,9 +35,12 @@ class presence {
   // Restarts an existing member's grace (a post); does nothing for a non-member.
   void refresh(const std::string& client, clock::time_point now);
 
-  // A parked poll holds its member in the room regardless of the grace.
-  void poll_began(const std::string& client);
-  void poll_ended(const std::string& client, clock::time_point now);
+  // A parked poll holds its member in the room regardless of the grace. poll_began returns the
+  // membership the poll holds (0: none); poll_ended takes it back, and does nothing when the
+  // client has left and joined again since: that poll held the old membership, not the new one.
+  using membership = std::uint64_t;
+  membership poll_began(const std::string& client);
+  void poll_ended(const std::string& client, membership held, clock::time_point now);
 
   // Renames a member (TCP /nick); false when it is not one.
   bool rename(const std::string& client, std::string_view name);
@@ -55,10 +59,12 @@ class presence {
  private:
   struct member {
     member_info info;
+    membership id = 0;  // a new one at every join
     std::size_t polls_parked = 0;
     clock::time_point last_seen;
   };
   std::unordered_map<std::string, member> members_;  // by client id, never shown to anyone
+  membership last_membership_ = 0;
 };
 
 }  // namespace pollchat

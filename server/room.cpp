@@ -116,14 +116,14 @@ void room::refresh(const std::string& client) {
   members_.refresh(client, presence::clock::now());
 }
 
-void room::poll_began(const std::string& client) {
+presence::membership room::poll_began(const std::string& client) {
   const std::lock_guard lock(mutex_);
-  members_.poll_began(client);
+  return members_.poll_began(client);
 }
 
-void room::poll_ended(const std::string& client) {
+void room::poll_ended(const std::string& client, presence::membership held) {
   const std::lock_guard lock(mutex_);
-  members_.poll_ended(client, presence::clock::now());
+  members_.poll_ended(client, held, presence::clock::now());
 }
 
 bool room::leave(const std::string& client) {

@@ -116,8 +116,8 @@ class room {
   // Returns the id of the join message, or 0 when `client` was a member already (refreshed).
   std::uint64_t join(const std::string& client, std::string_view name, member_via via);
   void refresh(const std::string& client);  // a post: keeps an existing member's lease fresh
-  void poll_began(const std::string& client);
-  void poll_ended(const std::string& client);
+  presence::membership poll_began(const std::string& client);
+  void poll_ended(const std::string& client, presence::membership held);
   bool leave(const std::string& client);  // true when it was a member: a leave was emitted
   bool rename(const std::string& client, std::string_view name);
   // Emits a leave for every HTTP member idle longer than `grace` with no poll parked.

@@ -30,11 +30,33 @@ TEST(Presence, AParkedPollHoldsItsMember) {
   presence p;
   const auto now = presence::clock::now();
   p.touch("c1", "alice", member_via::http, now);
-  p.poll_began("c1");
+  const auto held = p.poll_began("c1");
   EXPECT_TRUE(p.expire(now + seconds(60), seconds(10)).empty());
-  p.poll_ended("c1", now + seconds(60));
+  p.poll_ended("c1", held, now + seconds(60));
   EXPECT_TRUE(p.expire(now + seconds(65), seconds(10)).empty());
   EXPECT_EQ(p.expire(now + seconds(71), seconds(10)).size(), 1u);
+}
+
+TEST(Presence, APollOfAnEarlierMembershipDoesNotEndTheNewOnesHold) {
+  // Leave and join again while the old poll is still parked: the new poll holds the member,
+  // and the old poll ending must not count against it.
+  presence p;
+  const auto now = presence::clock::now();
+  p.touch("c1", "alice", member_via::http, now);
+  const auto old_hold = p.poll_began("c1");
+  ASSERT_TRUE(p.leave("c1"));
+  p.touch("c1", "alice", member_via::http, now);
+  const auto new_hold = p.poll_began("c1");
+  EXPECT_NE(old_hold, new_hold);
+  p.poll_ended("c1", old_hold, now);
+  EXPECT_TRUE(p.expire(now + seconds(60), seconds(10)).empty());  // the new poll still holds it
+  p.poll_ended("c1", new_hold, now + seconds(60));
+  EXPECT_EQ(p.expire(now + seconds(71), seconds(10)).size(), 1u);
+}
+
+TEST(Presence, APollOfANonMemberHoldsNothing) {
+  presence p;
+  EXPECT_EQ(p.poll_began("stranger"), 0u);
 }
 
 TEST(Presence, RefreshRestartsTheGraceOfMembersOnly) {
