@@ -59,7 +59,8 @@ void listener::accept() {
   if (!acceptor_.is_open()) {
     return;
   }
-  // Each connection gets a strand of its own, so its handlers never run concurrently.
+  // Each connection gets a strand of its own, so its handlers never run concurrently; with one
+  // I/O thread they cannot anyway, and the plain executor spares every handler the strand.
   auto on_accept = beast::bind_front_handler(&listener::on_accept, shared_from_this());
   if (one_thread_) {
     acceptor_.async_accept(ioc_.get_executor(), std::move(on_accept));
