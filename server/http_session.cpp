@@ -160,7 +160,7 @@ void http_session::on_readable(beast::error_code ec) {
     return;  // a read turn scheduled before the session closed
   }
   if (ec) {
-    input_failed(ec);
+    input_failed();
     return;
   }
   maybe_more_ = true;
@@ -207,7 +207,7 @@ http_session::read_status http_session::read_once(std::size_t want) {
     return read_status::drained;
   }
   if (ec) {
-    input_failed(ec);
+    input_failed();
     return read_status::failed;
   }
   buffer_.commit(n);
@@ -217,7 +217,7 @@ http_session::read_status http_session::read_once(std::size_t want) {
 }
 
 // The client closed or reset the connection (or the session closed the socket itself).
-void http_session::input_failed(beast::error_code) {
+void http_session::input_failed() {
   maybe_more_ = false;
   if (lingering_) {
     close();

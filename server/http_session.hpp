@@ -62,7 +62,7 @@ class http_session : public room_waiter,
   enum class read_status { data, drained, failed };
   read_status read_once(std::size_t want);
   std::size_t body_read_size() const;
-  void input_failed(boost::beast::error_code ec);
+  void input_failed();
 
   // Receiving a request.
   void next_request();
