@@ -1,0 +1,60 @@
+#include "store/redis/scripts.hpp"
+
+namespace pollchat::redis {
+
+const std::string_view post_script = R"lua(
+local epoch = redis.call('GET', KEYS[1])
+if not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[1], epoch)
+end
+if #KEYS >= 5 then
+  local first = redis.call('GET', KEYS[5])
+  if first then
+    return {'repeat', epoch, first}
+  end
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
+  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+    return {'too_many_rooms', epoch}
+  end
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
+local id = redis.call('INCR', KEYS[3])
+if id <= tonumber(ARGV[10]) then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[1], epoch)
+end
+local message = cjson.encode({epoch = epoch, id = id, room = ARGV[1], type = ARGV[5],
+                              from = ARGV[6], body = ARGV[7], time = ARGV[8]})
+redis.call('RPUSH', KEYS[4], message)
+redis.call('LTRIM', KEYS[4], -tonumber(ARGV[4]), -1)
+if #KEYS >= 5 then
+  redis.call('SET', KEYS[5], message, 'EX', 600)
+end
+redis.call('PUBLISH', ARGV[9], message)
+return {'stored', epoch, message}
+)lua";
+
+const std::string_view read_script = R"lua(
+local epoch = redis.call('GET', KEYS[1]) or ''
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+local length = redis.call('LLEN', KEYS[3])
+local oldest = 0
+if length > 0 then
+  oldest = last - length + 1
+end
+local out = {epoch, last, oldest}
+local since = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+if length > 0 and since < last then
+  local start = math.max(since + 1, oldest) - oldest
+  local messages = redis.call('LRANGE', KEYS[3], start, start + limit - 1)
+  for _, m in ipairs(messages) do
+    out[#out + 1] = m
+  end
+end
+return out
+)lua";
+
+}  // namespace pollchat::redis

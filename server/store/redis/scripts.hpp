@@ -1,0 +1,31 @@
+#pragma once
+// The Lua scripts that make each Redis step atomic (SPEC §9). Keys, for prefix P and room R:
+//   P:epoch           the epoch: a string, set by the first instance that finds it missing
+//   P:rooms           the set of room names (--max-rooms counts it)
+//   P:room:R:last     the newest id of room R (INCR: ids 1, 2, 3, ... with no gap)
+//   P:room:R:log      the newest --history messages of R, oldest first, as JSON objects with
+//                     the message's fields and the epoch it was stored under
+//   P:room:R:key:K    the message first stored under Idempotency-Key K, for 10 minutes
+// and one pub/sub channel, P:messages, that carries every stored message to every instance.
+
+#include <string_view>
+
+namespace pollchat::redis {
+
+// post: stores one message (a post, a join or a leave) and publishes it.
+//   KEYS  epoch, rooms, last, log [, key]
+//   ARGV  room, proposed epoch, max rooms, history, type, from, body, time, channel,
+//         the newest id this instance has seen in the room (0: none)
+// Returns {"stored", epoch, json} | {"repeat", epoch, json} | {"too_many_rooms", epoch}.
+// A missing epoch means Redis was emptied: the proposed one becomes the epoch. An id that does
+// not pass what the instance has seen means Redis went back in time (an older snapshot): the
+// proposed epoch replaces the old one, so no id is ever reused within an epoch.
+extern const std::string_view post_script;
+
+// read: what a room holds after a cursor.
+//   KEYS  epoch, last, log
+//   ARGV  since, limit
+// Returns {epoch or "", newest id, oldest retained id (0: none), json...}.
+extern const std::string_view read_script;
+
+}  // namespace pollchat::redis
