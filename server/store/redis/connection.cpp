@@ -16,19 +16,21 @@ void on_reply(redisAsyncContext* /*context*/, void* reply, void* privdata) {
   (*handler)(static_cast<redisReply*>(reply));
 }
 
-// A subscription's handler is called for every message; the connection owns it.
+// A subscription's handlers are called for every reply on it; the connection owns them.
 void on_message(redisAsyncContext* /*context*/, void* reply, void* privdata) {
   const auto* r = static_cast<redisReply*>(reply);
-  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
-    return;  // the subscription's confirmation, or the connection going away
+  if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+      r->element[0]->type != REDIS_REPLY_STRING) {
+    return;  // the connection going away
   }
-  const redisReply* kind = r->element[0];
-  if (kind->type != REDIS_REPLY_STRING || std::string_view(kind->str, kind->len) != "message") {
-    return;
+  auto& handlers = *static_cast<connection::subscription*>(privdata);
+  const std::string_view kind(r->element[0]->str, r->element[0]->len);
+  if (kind == "subscribe" && handlers.confirmed) {
+    handlers.confirmed();
+  } else if (kind == "message") {
+    handlers.on_message(std::string_view(r->element[1]->str, r->element[1]->len),
+                        std::string_view(r->element[2]->str, r->element[2]->len));
   }
-  (*static_cast<connection::message_handler*>(privdata))(
-      std::string_view(r->element[1]->str, r->element[1]->len),
-      std::string_view(r->element[2]->str, r->element[2]->len));
 }
 
 bool send(redisAsyncContext* context, redisCallbackFn* callback, void* privdata,
@@ -213,13 +215,15 @@ bool connection::command(std::span<const std::string_view> args, reply_handler h
   return true;
 }
 
-bool connection::subscribe(std::span<const std::string_view> channels, message_handler handler) {
+bool connection::subscribe(std::span<const std::string_view> channels, message_handler handler,
+                           std::function<void()> confirmed) {
   if (!is_open()) {
     return false;
   }
   std::vector<std::string_view> args{"SUBSCRIBE"};
   args.insert(args.end(), channels.begin(), channels.end());
-  subscriptions_.push_back(std::make_unique<message_handler>(std::move(handler)));
+  subscriptions_.push_back(
+      std::make_unique<subscription>(subscription{std::move(handler), std::move(confirmed)}));
   return send(context_, &on_message, subscriptions_.back().get(), args);
 }
 

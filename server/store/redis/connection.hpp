@@ -51,8 +51,16 @@ class connection : public std::enable_shared_from_this<connection> {
   // Sends one command; false (and `handler` is never called) when not connected.
   bool command(std::span<const std::string_view> args, reply_handler handler);
 
-  // Subscribes; each message on the channels goes to `on_message` until the connection closes.
-  bool subscribe(std::span<const std::string_view> channels, message_handler on_message);
+  // Subscribes; `confirmed` runs once Redis has registered each channel (messages published from
+  // then on arrive), and each message goes to `on_message` until the connection closes.
+  bool subscribe(std::span<const std::string_view> channels, message_handler on_message,
+                 std::function<void()> confirmed = {});
+
+  // One subscription's handlers, called by hiredis for every reply on the subscription.
+  struct subscription {
+    message_handler on_message;
+    std::function<void()> confirmed;
+  };
 
   // Called once when an open connection is lost or closed (not for a failed connect()).
   void on_closed(done_handler handler) { on_closed_ = std::move(handler); }
@@ -95,7 +103,7 @@ class connection : public std::enable_shared_from_this<connection> {
   done_handler on_connected_;   // set until connect() reports
   done_handler on_closed_;
   // Subscription handlers live as long as the connection: hiredis calls them once per message.
-  std::vector<std::unique_ptr<message_handler>> subscriptions_;
+  std::vector<std::unique_ptr<subscription>> subscriptions_;
 };
 
 }  // namespace pollchat::redis

@@ -26,7 +26,7 @@ if id <= tonumber(ARGV[10]) then
   redis.call('SET', KEYS[1], epoch)
 end
 local message = cjson.encode({epoch = epoch, id = id, room = ARGV[1], type = ARGV[5],
-                              from = ARGV[6], body = ARGV[7], time = ARGV[8]})
+                              from = ARGV[6], body = ARGV[7], time_ms = ARGV[8]})
 redis.call('RPUSH', KEYS[4], message)
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[4]), -1)
 if #KEYS >= 5 then

@@ -14,7 +14,8 @@ namespace pollchat::redis {
 
 // post: stores one message (a post, a join or a leave) and publishes it.
 //   KEYS  epoch, rooms, last, log [, key]
-//   ARGV  room, proposed epoch, max rooms, history, type, from, body, time, channel,
+//   ARGV  room, proposed epoch, max rooms, history, type, from, body, time (milliseconds since
+//         1970, as text: exact, unlike Lua's numbers), channel,
 //         the newest id this instance has seen in the room (0: none)
 // Returns {"stored", epoch, json} | {"repeat", epoch, json} | {"too_many_rooms", epoch}.
 // A missing epoch means Redis was emptied: the proposed one becomes the epoch. An id that does

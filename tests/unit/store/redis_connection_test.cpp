@@ -68,11 +68,15 @@ TEST(RedisConnection, DeliversPublishedMessagesToASubscriber) {
   auto subscriber = connected(io, at(redis));
   std::vector<std::string> received;
   const std::string_view channels[] = {"room:lobby"};
-  ASSERT_TRUE(subscriber->subscribe(channels, [&](std::string_view channel, std::string_view payload) {
-    received.push_back(std::string(channel) + "=" + std::string(payload));
-  }));
-  // Wait until the subscription is registered before publishing.
-  ASSERT_TRUE(run_until(io, [&] { return redis.command({"PUBSUB", "NUMSUB", "room:lobby"}) == "room:lobby\n1"; }));
+  bool confirmed = false;
+  ASSERT_TRUE(subscriber->subscribe(
+      channels,
+      [&](std::string_view channel, std::string_view payload) {
+        received.push_back(std::string(channel) + "=" + std::string(payload));
+      },
+      [&] { confirmed = true; }));
+  ASSERT_TRUE(run_until(io, [&] { return confirmed; }));
+  EXPECT_EQ(redis.command({"PUBSUB", "NUMSUB", "room:lobby"}), "room:lobby\n1");
   for (int i = 1; i <= 3; ++i) {
     redis.command({"PUBLISH", "room:lobby", std::to_string(i)});
   }

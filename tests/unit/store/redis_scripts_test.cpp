@@ -42,7 +42,7 @@ class RedisScripts : public ::testing::Test {
     if (!key.empty()) args.push_back("P:room:" + k.room + ":key:" + key);
     for (auto a : {k.room, proposed, std::to_string(max_rooms), std::to_string(history),
                    std::string("message"), std::string("alice"), body,
-                   std::string("2026-12-06T03:00:00.000Z"), std::string("P:messages"),
+                   std::string("1765000000123"), std::string("P:messages"),
                    std::to_string(seen)}) {
       args.push_back(a);
     }
