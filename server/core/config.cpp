@@ -120,6 +120,11 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--io-timeout", c.io_timeout,
       "Seconds to receive a request's header or body, or to send a response")
       ->check(CLI::Range(1u, 3600u));
+  add(app, "--data-dir", c.data_dir,
+      "Directory to keep rooms and messages in (SQLite), created when missing; empty: in memory");
+  add(app, "--sync", c.sync,
+      "With --data-dir: 'full' survives power loss, 'normal' survives a crash of the process")
+      ->check(CLI::IsMember({"full", "normal"}));
   add_switch(app, "--access-log", c.access_log, "Log one line per request");
   add_switch(app, "--healthcheck", c.healthcheck,
              "Probe GET /healthz of the server at --listen and exit 0 if it is healthy");

@@ -79,10 +79,7 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
 
 tcp_session::~tcp_session() {
   spdlog::info("tcp {} disconnected", name_);
-  if (room_) {
-    room_->cancel_wait(*this);
-    room_->leave(client_id_);
-  }
+  leave_room();
   registry_.remove(registry_id_);
   state_.tcp_clients.fetch_sub(1);
   state_.connections_open.fetch_sub(1);
@@ -100,6 +97,12 @@ void tcp_session::notify() {
   asio::post(stream_.get_executor(), beast::bind_front_handler(&tcp_session::pump, shared_from_this()));
 }
 
+void tcp_session::on_appended(append_result result) {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), result = std::move(result)] {
+    self->stored(result);
+  });
+}
+
 void tcp_session::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->finish("* the server is shutting down; goodbye");
@@ -109,14 +112,43 @@ void tcp_session::stop() {
 // Leaves the current room (others see it leave) and joins `target` (others see it join; it
 // does not see its own join: its cursor starts there).
 void tcp_session::enter(std::shared_ptr<room> target) {
-  if (room_) {
-    room_->cancel_wait(*this);
-    room_->leave(client_id_);
-  }
+  leave_room();
   room_ = std::move(target);
   own_ids_.clear();
-  const std::uint64_t joined = room_->join(client_id_, name_, member_via::tcp);
-  cursor_ = joined != 0 ? joined : room_->last_id();
+  cursor_ = room_->last_id();
+  if (auto join = room_->admit(client_id_, name_, member_via::tcp)) {
+    store(std::move(*join));  // its own: skipped like its lines
+  }
+  pump();
+}
+
+void tcp_session::leave_room() {
+  if (!room_) {
+    return;
+  }
+  room_->cancel_wait(*this);
+  if (auto leave = room_->dismiss(client_id_)) {
+    emit(store_of(state_), room_, std::move(*leave));
+  }
+}
+
+void tcp_session::store(message_draft draft) {
+  ++storing_;
+  if (auto done = store_of(state_).append(room_, std::move(draft), {}, shared_from_this())) {
+    stored(std::move(*done));  // the memory store: at once
+  }
+}
+
+void tcp_session::stored(append_result result) {
+  --storing_;
+  if (result.failed) {
+    say("* the server cannot store messages right now; that was not sent");
+  } else if (result.message->room == room_->name()) {  // not a room it has left since
+    if (result.message->type == message_type::message) {
+      state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    own_ids_.push_back(result.message->id);  // its join too: a newcomer never sees its own
+  }
   pump();
 }
 
@@ -188,9 +220,7 @@ void tcp_session::post_line(std::string body) {
     say("* slow down: too many lines from your address; that one was not sent");
     return;
   }
-  const auto outcome = room_->post({message_type::message, name_, std::move(body)});
-  state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
-  own_ids_.push_back(outcome.message->id);
+  store({message_type::message, name_, std::move(body)});
 }
 
 void tcp_session::on_command(std::string_view line) {
@@ -248,7 +278,7 @@ void tcp_session::on_command(std::string_view line) {
 // --- output -------------------------------------------------------------------------------
 
 void tcp_session::pump() {
-  if (closed_ || finishing_ || !room_) {
+  if (closed_ || finishing_ || !room_ || storing_ != 0) {
     return;
   }
   while (true) {

@@ -6,6 +6,11 @@
 // its cursor into an outbound queue of shared, pre-rendered messages (no copies). The queue is
 // bounded: a client that stops reading is disconnected with a notice once 256 KiB wait for it,
 // and nobody else notices, because nobody else ever waits on its socket.
+//
+// Its lines (and its joins) go through the store like HTTP posts. Behind a durable store they
+// are answered later, from the store's thread; until then the session does not pull from the
+// room, so it learns the id of its own line before that line could reach it (a line is never
+// echoed to its sender).
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,11 +26,13 @@
 #include "net/connection.hpp"
 #include "core/room.hpp"
 #include "core/server_state.hpp"
+#include "store/message_store.hpp"
 #include "net/session_registry.hpp"
 
 namespace pollchat {
 
 class tcp_session : public room_waiter,
+                    public append_client,
                     public connection,
                     public std::enable_shared_from_this<tcp_session> {
  public:
@@ -37,6 +44,7 @@ class tcp_session : public room_waiter,
   void start();
   void notify() override;
   void stop() override;
+  void on_appended(append_result result) override;  // the store's thread
 
  private:
   using outbound = std::variant<message_ptr, std::string>;  // a room's message, or a notice
@@ -47,6 +55,9 @@ class tcp_session : public room_waiter,
   void on_line(std::string line);
   void on_command(std::string_view line);
   void post_line(std::string body);
+  void store(message_draft draft);  // a line or a join of its own
+  void stored(append_result result);
+  void leave_room();
 
   void pump();  // moves what is new in the room into the queue, or parks
   void say(std::string notice);
@@ -67,6 +78,7 @@ class tcp_session : public room_waiter,
   std::shared_ptr<room> room_;
   std::uint64_t cursor_ = 0;
   std::deque<std::uint64_t> own_ids_;  // ids of its own posts, not echoed back
+  std::size_t storing_ = 0;  // own messages the store has not answered yet: pump() waits
 
   std::array<char, 4096> chunk_{};
   std::string line_;          // the line being received
