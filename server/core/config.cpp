@@ -69,6 +69,10 @@ std::string cross_check(const config& c) {
     return fmt::format("--poll-timeout ({}) cannot exceed --max-poll-timeout ({})",
                        c.poll_timeout, c.max_poll_timeout);
   }
+  if (!c.redis.empty() && !c.data_dir.empty()) {
+    return "--redis and --data-dir exclude each other: with Redis, messages are kept in Redis "
+           "(see docs/scale-out.md)";
+  }
   if (c.max_message > c.max_body) {
     return fmt::format("--max-message ({}) cannot exceed --max-body ({})", c.max_message,
                        c.max_body);
@@ -125,6 +129,10 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--sync", c.sync,
       "With --data-dir: 'full' survives power loss, 'normal' survives a crash of the process")
       ->check(CLI::IsMember({"full", "normal"}));
+  add(app, "--redis", c.redis,
+      "redis://[[user]:password@]host[:port][/db] shared by several instances; empty: none");
+  add(app, "--redis-prefix", c.redis_prefix,
+      "Key prefix in Redis: instances with the same --redis and prefix share their rooms");
   add_switch(app, "--access-log", c.access_log, "Log one line per request");
   add_switch(app, "--healthcheck", c.healthcheck,
              "Probe GET /healthz of the server at --listen and exit 0 if it is healthy");

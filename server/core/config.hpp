@@ -37,6 +37,8 @@ struct config {
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
   std::string data_dir;         // where messages are persisted (SQLite); empty: in memory
   std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
+  std::string redis;            // redis://... shared by several instances; empty: no Redis
+  std::string redis_prefix = "pollchat";  // the key prefix instances that share rooms agree on
   bool access_log = false;
   bool healthcheck = false;  // run as a health probe of a running server, then exit
 };

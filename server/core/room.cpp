@@ -120,6 +120,18 @@ void room::publish(std::span<const durable> messages) {
   notify_all(woken);
 }
 
+void room::restart_after(std::uint64_t last_id) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    history_.clear();
+    last_id_ = last_id;
+    idempotency_ = idempotency_cache{};
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
 void room::restore(std::span<const message_ptr> recent) {
   const std::lock_guard lock(mutex_);
   for (const auto& m : recent) {

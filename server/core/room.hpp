@@ -136,6 +136,12 @@ class room {
   // their keys and wakes every parked waiter once. Thread-safe.
   void publish(std::span<const durable> messages);
 
+  // Starts the room's sequence over after `last_id` with an empty window and no keys, and
+  // wakes every waiter: the Redis store's answer to a new epoch, or to a gap it can no longer
+  // fill (the messages were trimmed from Redis meanwhile; readers are told through `missed`).
+  // Thread-safe.
+  void restart_after(std::uint64_t last_id);
+
   // What the store kept from an earlier run, before anyone reads: the newest messages (oldest
   // first, contiguous ids) and the keys of the last ten minutes. Thread-safe.
   void restore(std::span<const message_ptr> recent);

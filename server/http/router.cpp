@@ -134,14 +134,17 @@ response too_many_rooms(std::size_t max_rooms) {
 
 // Without `since` the reader waits for the next message; a cursor from another epoch or from
 // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
-// ids that will never come.
+// ids that will never come. Behind a shared store (Redis) another instance may be a few
+// milliseconds ahead of this one: a cursor beyond this instance's newest id is then waited on,
+// not reset (the message that passes it is on its way).
 std::uint64_t pick_cursor(const poll_params& params, std::uint64_t newest,
-                          std::string_view epoch) {
+                          std::string_view epoch, bool shared_store) {
   if (!params.since) {
     return newest;
   }
   const bool other_epoch = params.epoch && *params.epoch != epoch;
-  return (other_epoch || *params.since > newest) ? 0 : *params.since;
+  const bool beyond = *params.since > newest && !shared_store;
+  return (other_epoch || beyond) ? 0 : *params.since;
 }
 
 }  // namespace
@@ -347,23 +350,27 @@ route_result router::start_poll(const request& req, const urls::params_view& que
         const bool since_arrival = !params.since.has_value();
         poll_plan plan{target_room, 0, params.limit, params.as_text, params.timeout,
                        std::move(member_key), std::move(join), since_arrival};
-        plan.cursor = pick_cursor(params, target_room->last_id(), state_.epoch);
+        plan.epoch = state_.epoch.get();
+        plan.cursor = pick_cursor(params, target_room->last_id(), *plan.epoch, store.shared());
         return {std::nullopt, std::move(plan), std::nullopt};
       }
       store.append(target_room, std::move(*join), {}, nullptr);
     }
   }
 
-  const std::uint64_t cursor = pick_cursor(params, target_room->last_id(), state_.epoch);
+  auto epoch = state_.epoch.get();
+  const std::uint64_t cursor =
+      pick_cursor(params, target_room->last_id(), *epoch, store_of(state_).shared());
   return {std::nullopt,
           poll_plan{std::move(target_room), cursor, params.limit, params.as_text, params.timeout,
-                    std::move(member_key), std::nullopt, false},
+                    std::move(member_key), std::nullopt, false, std::move(epoch)},
           std::nullopt};
 }
 
 
 response router::answer_poll(const poll_plan& plan, const batch& messages) {
   state_.counters.deliveries_total.fetch_add(messages.messages.size(), std::memory_order_relaxed);
+  const auto epoch = state_.epoch.get();
   response res;
   if (plan.as_text) {
     if (messages.messages.empty()) {
@@ -376,7 +383,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
   } else {
     res = make_response(http::status::ok, "application/json",
                         fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
-                                    plan.target->name(), state_.epoch));
+                                    plan.target->name(), *epoch));
     res.body().items = messages.messages;
     res.body().separator = ",";
     res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"
@@ -384,7 +391,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
                                   messages.next, messages.missed);
   }
   res.set("Chat-Next", std::to_string(messages.next));
-  res.set("Chat-Epoch", state_.epoch);
+  res.set("Chat-Epoch", *epoch);
   if (messages.missed != 0) {
     res.set("Chat-Missed", std::to_string(messages.missed));
   }
@@ -440,7 +447,7 @@ response router::describe_room(std::string_view room_name) {
   }
   json doc;
   doc["room"] = r->name();
-  doc["epoch"] = state_.epoch;
+  doc["epoch"] = *state_.epoch.get();
   doc["last_id"] = r->last_id();
   doc["parked"] = r->parked();
   json members = json::array();

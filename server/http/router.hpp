@@ -36,6 +36,8 @@ struct poll_plan {
   // "the newest id at arrival" and moves past that join.
   std::optional<message_draft> join{};
   bool since_arrival = false;
+  // The epoch the cursor belongs to: a poll that outlives it (Redis emptied) starts over at 0.
+  std::shared_ptr<const std::string> epoch{};
 };
 
 // A post waiting for a store that answers later (--data-dir): the session hands it over and
