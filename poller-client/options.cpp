@@ -143,10 +143,12 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
   app.add_option("--connect-timeout", connect_timeout,
                  "Seconds to keep trying to reach the server before it has answered once, "
                  "then exit 1 (0 to 3600); env CHAT_CONNECT_TIMEOUT")
+      ->type_name("SECONDS")
       ->capture_default_str();
   app.add_option("--ca-file", options.ca_file,
                  "PEM file of one more CA to trust for https (a self-signed deployment); "
-                 "env CHAT_CA_FILE");
+                 "env CHAT_CA_FILE")
+      ->type_name("PATH");
   // An action, not a setting: no variable (SPEC §6).
   app.add_flag("--version")->description(
       "Print the version and the commit it was built from, and exit");

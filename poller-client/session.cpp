@@ -77,8 +77,9 @@ session::session(asio::io_context& io, client_options options, std::ostream& out
       signals_(io, SIGINT, SIGTERM, SIGHUP),
       connect_deadline_(std::chrono::steady_clock::now() +
                         std::chrono::seconds(options_.connect_timeout)) {
-  // Only the poll talks to the server before its first answer (the poster waits for the start).
+  // The leave is bounded by its own short timeout; it is never the first request.
   poll_channel_.connect_by(connect_deadline_);
+  post_channel_.connect_by(connect_deadline_);
 }
 
 void session::start() {
@@ -218,8 +219,11 @@ asio::awaitable<std::optional<response>> session::until_answered(
     auto reply = co_await channel.send(req, timeout);
     if (finishing_)
       co_return std::nullopt;
-    if (!reply.error)  // reached: from now on, reconnect forever, however long it takes
-      channel.connect_by(std::chrono::steady_clock::time_point::max());
+    if (!reply.error && !link_.reached()) {
+      // Reached: from now on, reconnect forever, however long it takes.
+      poll_channel_.connect_by(std::chrono::steady_clock::time_point::max());
+      post_channel_.connect_by(std::chrono::steady_clock::time_point::max());
+    }
     std::chrono::milliseconds wait{};
     if (reply.error && !reply.fatal.empty()) {
       err_ << "poller-client: " << options_.server.text << ": " << reply.fatal << std::endl;
@@ -306,6 +310,13 @@ void session::finish(int code) {
   cursor_ready_.cancel();
   if (input_ != nullptr)
     input_->close();
+  if (!link_.reached()) {
+    // Never a member of a server that never answered: nothing to leave, and no reason to wait
+    // for one that may not answer now either.
+    leave_channel_.shut_down();
+    signals_.cancel();
+    return;
+  }
   asio::co_spawn(signals_.get_executor(), leave_room(), rethrow);
 }
 

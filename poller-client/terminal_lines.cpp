@@ -120,12 +120,13 @@ void terminal_lines::on_line(char* line) {
   }
   std::string text(line);
   std::free(line);  // readline allocates the line with malloc
-  if (!text.empty())
-    add_history(text.c_str());
   if (text.size() > max_line_bytes) {
     self->err_ << "poller-client: a line over 1 MiB was not sent" << std::endl;
     return;
   }
+  // Bounded: history_size lines of at most max_line_bytes each.
+  if (!text.empty())
+    add_history(text.c_str());
   self->lines_.push_back(std::move(text));
   self->line_ready_.cancel();
 }
