@@ -42,15 +42,18 @@ std::optional<api_error> check_framing(const request_header& header) {
     return std::nullopt;
   }
   // Refused either way; the status says whether the list could be framed at all.
+  std::size_t codings = 0;
   std::size_t chunked = 0;
   bool last_is_chunked = false;
   for (auto it = fields.first; it != fields.second; ++it) {
     for (const auto coding : http::token_list(it->value())) {
+      ++codings;
       last_is_chunked = boost::beast::iequals(coding, "chunked");
       chunked += last_is_chunked ? 1 : 0;
     }
   }
-  if (!last_is_chunked || chunked > 1) {
+  // 501 only for a well-formed list of other codings then chunked (`gzip, chunked`).
+  if (!last_is_chunked || chunked > 1 || codings < 2) {
     return framing_error("Transfer-Encoding must end with chunked, once; where this body ends is unknown");
   }
   return api_error{http::status::not_implemented, "unsupported_transfer_coding",
