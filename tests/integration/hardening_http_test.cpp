@@ -159,7 +159,10 @@ TEST(HardeningHttp, LongChunkedBodiesInSmallChunksStillWork) {
   ASSERT_TRUE(server.started()) << server.log();
   std::string body;
   for (int k = 0; k < 2000; ++k) body += "1;ext=v\r\nx\r\n";  // 24 KB of framing for 2000 bytes
-  const std::string answer = exchange(server.port(), chunked_post + body + "0\r\nX-Trailer: ok\r\n\r\n", 2s);
+  const std::string closing_post =
+      "POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
+  const std::string answer = exchange(server.port(), closing_post + body + "0\r\nX-Trailer: ok\r\n\r\n", 5s);
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 ")) << answer.substr(0, 200);
   const auto stored = json_of(get(server, "/chat?since=0&timeout=0", {{"Accept", "application/json"}}));
   ASSERT_EQ(stored["messages"].size(), 1u);
