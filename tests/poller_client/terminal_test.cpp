@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "harness.hpp"
 #include "server_process.hpp"
@@ -53,15 +54,27 @@ class tmux_terminal {
       text += line + "\n";
     return text;
   }
-  // Waits until the screen shows `text`.
-  bool wait_for(std::string_view text, std::chrono::milliseconds limit = 10s) {
+  // Waits until the screen's lines satisfy `done`.
+  bool wait_until(const std::function<bool(const std::vector<std::string>&)>& done,
+                  std::chrono::milliseconds limit = 10s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (screen_text().find(text) != std::string::npos)
+      if (done(screen()))
         return true;
       std::this_thread::sleep_for(50ms);
     }
     return false;
+  }
+  // Waits until the screen shows `text`.
+  bool wait_for(std::string_view text, std::chrono::milliseconds limit = 10s) {
+    return wait_until(
+        [&](const std::vector<std::string>& lines) {
+          std::string all;
+          for (const auto& line : lines)
+            all += line + "\n";
+          return all.find(text) != std::string::npos;
+        },
+        limit);
   }
 
  private:
@@ -110,11 +123,14 @@ TEST(PollerClientTerminal, AMessageArrivingWhileTypingIsPrintedAboveTheLineBeing
   post_message(server.port(), "lobby", "carol", "interrupting");
   ASSERT_TRUE(terminal.wait_for("carol: interrupting")) << terminal.screen_text();
 
-  // The message sits on a line of its own, and the half line is redrawn intact below it.
-  const auto lines = terminal.screen();
-  ASSERT_GE(lines.size(), 3u);
-  EXPECT_TRUE(lines[lines.size() - 2].ends_with("] carol: interrupting")) << terminal.screen_text();
-  EXPECT_EQ(lines.back(), "half typed") << terminal.screen_text();
+  // The message sits on a line of its own, and the half line is redrawn intact below it (the
+  // screen may be caught between the two writes: wait for the redrawn line).
+  EXPECT_TRUE(terminal.wait_until([](const std::vector<std::string>& lines) {
+    return lines.size() >= 3 && lines[lines.size() - 2].ends_with("] carol: interrupting") &&
+           lines.back() == "half typed";
+  })) << terminal.screen_text();
+  EXPECT_EQ(terminal.screen_text().find("half typed["), std::string::npos)
+      << terminal.screen_text();
 
   // Finishing the line posts it whole.
   ASSERT_TRUE(terminal.type(" and finished"));
