@@ -5,8 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 
-#include "post_request.hpp"  // check_name: the server's own rule for names
-#include "room.hpp"          // is_valid_room_name
+#include "common/names.hpp"  // the server's own rules for names and rooms
 
 namespace pollchat::client {
 namespace {
@@ -29,14 +28,6 @@ std::optional<std::int64_t> parse_id(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size() || value < 0)
     return std::nullopt;
   return value;
-}
-
-// The server's rule for names (an empty one is "anonymous" there too); nullopt when refused.
-std::optional<std::string> checked_name(std::string_view name) {
-  auto checked = check_name(name);
-  if (auto* accepted = std::get_if<std::string>(&checked))
-    return std::move(*accepted);
-  return std::nullopt;
 }
 
 }  // namespace
@@ -129,8 +120,8 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
     return usage_error("--room " + options.room + ": use 1 to 64 of A-Z a-z 0-9 _ . -");
   if (app.count("--name") == 0) {
     const char* user = std::getenv("USER");
-    options.name = checked_name(user != nullptr ? user : "").value_or("anonymous");
-  } else if (auto name = checked_name(options.name)) {
+    options.name = display_name(user != nullptr ? user : "").value_or("anonymous");
+  } else if (auto name = display_name(options.name)) {
     options.name = std::move(*name);
   } else {
     return usage_error("--name: use 1 to 32 characters of UTF-8 without control characters");

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <ctime>
 
-#include "utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace pollchat::client {
 namespace {

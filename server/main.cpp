@@ -4,9 +4,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "config.hpp"
-#include "healthcheck.hpp"
-#include "server.hpp"
+#include "core/config.hpp"
+#include "app/healthcheck.hpp"
+#include "app/server.hpp"
 
 int main(int argc, char** argv) {
   const pollchat::command_line parsed = pollchat::parse_command_line(argc, argv);

@@ -1,6 +1,6 @@
-#include "page_reply.hpp"
+#include "web/page_reply.hpp"
 
-#include "static_assets.hpp"
+#include "web/static_assets.hpp"
 
 namespace pollchat {
 namespace {

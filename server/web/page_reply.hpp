@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "chat_body.hpp"
+#include "http/chat_body.hpp"
 
 namespace pollchat {
 

@@ -1,11 +1,11 @@
-#include "static_assets.hpp"
+#include "web/static_assets.hpp"
 
 #include <algorithm>
 #include <array>
 #include <utility>
 #include <vector>
 
-#include "embedded_files.hpp"
+#include "web/embedded_files.hpp"
 
 namespace pollchat {
 namespace {

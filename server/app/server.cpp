@@ -1,0 +1,201 @@
+#include "app/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <csignal>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+#include "http/http_session.hpp"
+#include "net/overload_reply.hpp"
+#include "tcp/tcp_session.hpp"
+
+namespace pollchat {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto sweep_interval = std::chrono::milliseconds(250);
+constexpr auto drain_tick = std::chrono::milliseconds(10);
+}  // namespace
+
+server::server(config settings)
+    : state_(std::move(settings)),
+      ioc_(static_cast<int>(state_.settings.threads)),
+      http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
+                                       [this](tcp::socket s) { accept_http(std::move(s)); })),
+      signals_(ioc_, SIGINT, SIGTERM),
+      housekeeping_(asio::make_strand(ioc_)),
+      presence_timer_(housekeeping_),
+      deadline_timer_(housekeeping_) {
+  if (!state_.settings.tcp_listen.empty()) {
+    tcp_ = std::make_shared<listener>(ioc_, state_.settings.threads == 1,
+                                      [this](tcp::socket s) { accept_tcp(std::move(s)); });
+  }
+}
+
+server::~server() {
+  if (grace_watchdog_.joinable()) {
+    {
+      const std::lock_guard lock(grace_mutex_);
+      finished_ = true;
+    }
+    grace_cv_.notify_all();
+    grace_watchdog_.join();
+  }
+}
+
+bool server::open() {
+  // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
+  return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
+         open_listener(*http_, state_.settings.listen, "http");
+}
+
+bool server::open_listener(listener& l, const std::string& address, const char* scheme) {
+  const auto where = parse_host_port(address);  // validated by the config
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc_);
+  const auto results = resolver.resolve(where->host, std::to_string(where->port),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    spdlog::error("cannot resolve '{}': {}", where->host, ec ? ec.message() : "no address");
+    return false;
+  }
+  if (ec = l.open(results.begin()->endpoint()); ec) {
+    spdlog::error("cannot listen on {}: {}", address, ec.message());
+    return false;
+  }
+  const auto bound = l.local_endpoint();
+  const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                   : bound.address().to_string();
+  spdlog::info("listening on {}://{}:{} (epoch {}, {} thread{})", scheme, host, bound.port(),
+               state_.epoch, state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
+  return true;
+}
+
+void server::accept_http(tcp::socket socket) {
+  if (state_.connections_open.load() >= state_.settings.max_connections) {
+    reply_overloaded_http(std::move(socket), state_.counters);
+    return;
+  }
+  std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+}
+
+void server::accept_tcp(tcp::socket socket) {
+  if (state_.draining.load()) {
+    return;  // closing the socket is the answer: the server is going away
+  }
+  if (state_.connections_open.load() >= state_.settings.max_connections) {
+    reply_overloaded_tcp(std::move(socket));
+    return;
+  }
+  std::make_shared<tcp_session>(std::move(socket), state_, sessions_)->start();
+}
+
+// HTTP members leave --presence-grace seconds after their last poll; checked once a second.
+void server::sweep_presence() {
+  presence_timer_.expires_after(std::chrono::seconds(1));
+  presence_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || state_.draining.load()) {
+      return;
+    }
+    const auto grace = std::chrono::seconds(state_.settings.presence_grace);
+    for (const auto& r : state_.rooms.list()) {
+      r->expire_members(grace);
+    }
+    sweep_presence();
+  });
+}
+
+// Connection deadlines (idle, slow request, slow reader, lingering close), four times a second.
+// While draining it looks every 10 ms for the last connection to go, so that the io_context,
+// which this timer keeps busy, finishes at once; it sweeps every 250 ms still.
+void server::sweep_deadlines() {
+  deadline_timer_.expires_after(state_.draining.load() ? drain_tick : sweep_interval);
+  // Cancelled only by begin_shutdown, to switch to the draining tick at once: carry on.
+  deadline_timer_.async_wait([this](boost::system::error_code) {
+    const bool draining = state_.draining.load();
+    if (draining && sessions_.size() == 0) {
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!draining || now - last_sweep_ >= sweep_interval) {
+      last_sweep_ = now;
+      for (const auto& session : sessions_.snapshot()) {
+        session->check_deadline(now);
+      }
+    }
+    sweep_deadlines();
+  });
+}
+
+int server::run() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (!ec) {
+      spdlog::info("signal {}: draining (grace {} s)", signo, state_.settings.shutdown_grace);
+      begin_shutdown();
+    }
+  });
+  http_->run();
+  if (tcp_) {
+    tcp_->run();
+  }
+  sweep_presence();
+  sweep_deadlines();
+
+  std::vector<std::thread> extra;
+  for (unsigned k = 1; k < state_.settings.threads; ++k) {
+    extra.emplace_back([this] { ioc_.run(); });
+  }
+  ioc_.run();
+  for (auto& t : extra) {
+    t.join();
+  }
+
+  bool expired = false;
+  {
+    const std::lock_guard lock(grace_mutex_);
+    finished_ = true;
+    expired = grace_expired_;
+  }
+  grace_cv_.notify_all();
+  if (expired) {
+    spdlog::error("shutdown grace of {} s exceeded; stopped with work still open",
+                  state_.settings.shutdown_grace);
+    return 1;
+  }
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+void server::begin_shutdown() {
+  if (state_.draining.exchange(true)) {
+    return;  // already draining
+  }
+  http_->stop();
+  if (tcp_) {
+    tcp_->stop();
+  }
+  asio::post(housekeeping_, [this] {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    presence_timer_.cancel();
+    deadline_timer_.cancel();  // its handler goes on with the draining tick
+  });
+  state_.rooms.close_all();  // answers every parked poll now, and every later one at once
+  for (const auto& session : sessions_.snapshot()) {
+    session->stop();
+  }
+  grace_watchdog_ = std::thread([this] { watch_grace(); });
+}
+
+void server::watch_grace() {
+  std::unique_lock lock(grace_mutex_);
+  const auto grace = std::chrono::seconds(state_.settings.shutdown_grace);
+  if (!grace_cv_.wait_for(lock, grace, [this] { return finished_; })) {
+    grace_expired_ = true;
+    ioc_.stop();
+  }
+}
+
+}  // namespace pollchat

@@ -1,0 +1,148 @@
+#include "core/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fmt/format.h>
+
+namespace pollchat {
+
+std::optional<host_port> parse_host_port(std::string_view text) {
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {  // [v6]:port
+    const auto close = text.find("]:");
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) {
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (host.empty() || port.empty() || ec != std::errc{} || end != port.data() + port.size() ||
+      value > 65535) {
+    return std::nullopt;
+  }
+  return host_port{std::string(host), static_cast<std::uint16_t>(value)};
+}
+
+namespace {
+
+// "--max-body" -> "CHAT_MAX_BODY": every flag has its variable, named by one rule.
+std::string env_name(std::string_view flag) {
+  std::string name = "CHAT_";
+  for (const char c : flag.substr(2)) {
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+template <typename T>
+CLI::Option* add(CLI::App& app, const std::string& flag, T& value, const std::string& help) {
+  return app.add_option(flag, value, help)->envname(env_name(flag))->capture_default_str();
+}
+
+CLI::Option* add_switch(CLI::App& app, const std::string& flag, bool& value,
+                        const std::string& help) {
+  return app.add_flag(flag, value, help)->envname(env_name(flag));
+}
+
+// Checks between flags that CLI11 validators cannot express; returns an error or "".
+std::string cross_check(const config& c) {
+  if (!parse_host_port(c.listen)) {
+    return fmt::format("--listen: '{}' is not HOST:PORT (e.g. 127.0.0.1:9000 or [::1]:9000)",
+                       c.listen);
+  }
+  if (!c.tcp_listen.empty() && !parse_host_port(c.tcp_listen)) {
+    return fmt::format("--tcp-listen: '{}' is not HOST:PORT (e.g. 127.0.0.1:8080)", c.tcp_listen);
+  }
+  if (c.poll_timeout > c.max_poll_timeout) {
+    return fmt::format("--poll-timeout ({}) cannot exceed --max-poll-timeout ({})",
+                       c.poll_timeout, c.max_poll_timeout);
+  }
+  if (c.max_message > c.max_body) {
+    return fmt::format("--max-message ({}) cannot exceed --max-body ({})", c.max_message,
+                       c.max_body);
+  }
+  return {};
+}
+
+}  // namespace
+
+command_line parse_command_line(int argc, const char* const* argv) {
+  config c;
+  CLI::App app{"pollchat chat-server: chat rooms over HTTP long-polling.\n"
+               "Every flag can also be set by the environment variable shown with it; a flag on "
+               "the command line wins.",
+               "chat-server"};
+  app.get_formatter()->column_width(34);
+
+  add(app, "--listen", c.listen, "HOST:PORT to serve HTTP on (port 0: any free port)");
+  add(app, "--tcp-listen", c.tcp_listen,
+      "HOST:PORT for the TCP line room (nc, telnet); empty: off");
+  add(app, "--threads", c.threads, "I/O threads")->check(CLI::Range(1u, 256u));
+  add(app, "--max-rooms", c.max_rooms, "Most rooms that may exist, lobby included")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--history", c.history, "Messages each room keeps")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--max-message", c.max_message, "Largest message body, in bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
+  add(app, "--max-body", c.max_body, "Largest request body, in bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{64} << 20));
+  add(app, "--poll-timeout", c.poll_timeout, "Seconds a GET waits when it names no timeout")
+      ->check(CLI::Range(0u, 3600u));
+  add(app, "--max-poll-timeout", c.max_poll_timeout, "Most seconds a GET may ask to wait")
+      ->check(CLI::Range(0u, 3600u));
+  add(app, "--token", c.token, "Require 'Authorization: Bearer TOKEN' on every request")
+      ->capture_default_str();
+  add(app, "--post-rate", c.post_rate, "Posts a second per client address (0: no limit)")
+      ->check(CLI::Range(0.0, 1e9));
+  add(app, "--post-burst", c.post_burst, "Posts a client address may make at once")
+      ->check(CLI::Range(1.0, 1e9));
+  add(app, "--max-connections", c.max_connections, "Most open connections")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--presence-grace", c.presence_grace,
+      "Seconds an HTTP reader stays a member after its last poll")
+      ->check(CLI::Range(1u, 3600u));
+  add(app, "--shutdown-grace", c.shutdown_grace, "Seconds to drain on SIGTERM/SIGINT")
+      ->check(CLI::Range(0u, 3600u));
+  add(app, "--idle-timeout", c.idle_timeout, "Seconds a keep-alive connection may sit idle")
+      ->check(CLI::Range(1u, 3600u));
+  add(app, "--io-timeout", c.io_timeout,
+      "Seconds to receive a request's header or body, or to send a response")
+      ->check(CLI::Range(1u, 3600u));
+  add_switch(app, "--access-log", c.access_log, "Log one line per request");
+  add_switch(app, "--healthcheck", c.healthcheck,
+             "Probe GET /healthz of the server at --listen and exit 0 if it is healthy");
+
+  command_line result;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.output = app.help();
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.exit_code = 2;
+    result.output = fmt::format("chat-server: {}\nRun 'chat-server --help' for the flags.\n",
+                                e.what());
+    return result;
+  }
+  if (const std::string problem = cross_check(c); !problem.empty()) {
+    result.exit_code = 2;
+    result.output = fmt::format("chat-server: {}\n", problem);
+    return result;
+  }
+  result.settings = std::move(c);
+  return result;
+}
+
+}  // namespace pollchat

@@ -1,0 +1,126 @@
+#include "core/message.hpp"
+
+#include <ctime>
+#include <limits>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/utf8.hpp"
+
+namespace pollchat {
+
+std::string_view to_string(message_type type) {
+  switch (type) {
+    case message_type::join:
+      return "join";
+    case message_type::leave:
+      return "leave";
+    case message_type::message:
+      break;
+  }
+  return "message";
+}
+
+std::string format_time(std::chrono::system_clock::time_point time) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time.time_since_epoch());
+  const std::time_t second = floor<seconds>(ms).count();
+  const auto millis = static_cast<unsigned>((ms - floor<seconds>(ms)).count());
+  // Messages come many to the second: the calendar part is worked out once per second.
+  thread_local std::time_t cached_second = std::numeric_limits<std::time_t>::min();
+  thread_local std::string cached_prefix;  // "2026-11-22T14:33:00"
+  if (second != cached_second) {
+    std::tm utc{};
+    gmtime_r(&second, &utc);
+    cached_prefix = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900,
+                                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+    cached_second = second;
+  }
+  std::string out;
+  out.reserve(cached_prefix.size() + 5);
+  out += cached_prefix;
+  out += '.';
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
+}
+
+std::string render_text(message_type type, std::string_view from, std::string_view body) {
+  std::string out;
+  out.reserve(from.size() + body.size() + 16);
+  utf8::append_terminal_safe(out, from);
+  if (type == message_type::join) {
+    out += " joined.\n";
+    return out;
+  }
+  if (type == message_type::leave) {
+    out += " has left.\n";
+    return out;
+  }
+  out += ": ";
+  // Every line break of the body starts an indented continuation line, so a line at column 0
+  // always starts a message and no body can forge one.
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = body.find('\n', start);
+    utf8::append_terminal_safe(out, body.substr(start, end - start));
+    out += '\n';
+    if (end == std::string_view::npos) {
+      break;
+    }
+    out += "  ";
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace {
+
+// A JSON string, escaped by nlohmann/json (invalid UTF-8, which input checks already keep out,
+// would become U+FFFD rather than break the document).
+void append_json_string(std::string& out, std::string_view s) {
+  out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The documented object, fields in the documented order. Written field by field rather than
+// through a JSON document: building an ordered_json per message cost as much as the rest of a
+// post.
+std::string render_json(const message& m) {
+  std::string out;
+  out.reserve(96 + m.room.size() + m.from.size() + m.body.size());
+  out += R"({"id":)";
+  out += std::to_string(m.id);
+  out += R"(,"room":)";
+  append_json_string(out, m.room);
+  out += R"(,"type":")";
+  out += to_string(m.type);  // a fixed word: nothing to escape
+  out += R"(","from":)";
+  append_json_string(out, m.from);
+  out += R"(,"body":)";
+  append_json_string(out, m.body);
+  out += R"(,"time":")";
+  out += format_time(m.time);
+  out += R"("})";
+  return out;
+}
+
+}  // namespace
+
+message_ptr make_message(std::uint64_t id, std::string_view room, message_draft draft,
+                         std::chrono::system_clock::time_point time) {
+  auto m = std::make_shared<message>();
+  m->id = id;
+  m->room = std::string(room);
+  m->type = draft.type;
+  m->from = std::move(draft.from);
+  m->body = std::move(draft.body);
+  m->time = time;
+
+  m->json = render_json(*m);
+  m->text = render_text(m->type, m->from, m->body);
+  return m;
+}
+
+}  // namespace pollchat

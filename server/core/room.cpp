@@ -1,0 +1,204 @@
+#include "core/room.hpp"
+
+#include <chrono>
+
+namespace pollchat {
+
+room::room(std::string name, std::size_t history_capacity)
+    : name_(std::move(name)), history_(history_capacity) {}
+
+post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
+  std::vector<parked_waiter> woken;
+  post_outcome outcome;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto steady_now = idempotency_cache::clock::now();
+    if (!idempotency_key.empty()) {
+      if (auto first = idempotency_.find(idempotency_key, steady_now)) {
+        return {std::move(first), true};
+      }
+    }
+    outcome.message = append_locked(std::move(draft));
+    if (!idempotency_key.empty()) {
+      idempotency_.remember(std::string(idempotency_key), outcome.message, steady_now);
+    }
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+  return outcome;
+}
+
+poll_outcome room::poll(std::uint64_t cursor, std::size_t limit,
+                        const std::shared_ptr<room_waiter>& waiter) {
+  const std::lock_guard lock(mutex_);
+  const bool parked = is_parked_locked(*waiter);
+  if (closed_ || last_id_ > cursor) {
+    if (parked) {
+      // Leave the list as a fresh poll would find it; the swap keeps removal O(1).
+      const std::size_t slot = waiter->slot_;
+      waiters_[slot] = waiters_.back();
+      waiters_[slot].identity->slot_ = slot;
+      waiters_.pop_back();
+    }
+    if (closed_) {
+      return {poll_state::closed, {}};
+    }
+    return {poll_state::ready, read_locked(cursor, limit)};
+  }
+  if (!parked) {
+    waiter->slot_ = waiters_.size();
+    waiters_.push_back({waiter.get(), waiter});
+  }
+  return {poll_state::parked, {}};
+}
+
+void room::cancel_wait(room_waiter& waiter) {
+  const std::lock_guard lock(mutex_);
+  if (!is_parked_locked(waiter)) {
+    return;
+  }
+  const std::size_t slot = waiter.slot_;
+  waiters_[slot] = waiters_.back();
+  waiters_[slot].identity->slot_ = slot;
+  waiters_.pop_back();
+}
+
+batch room::read(std::uint64_t cursor, std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
+  return read_locked(cursor, limit);
+}
+
+void room::close() {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    closed_ = true;
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
+std::uint64_t room::last_id() const {
+  const std::lock_guard lock(mutex_);
+  return last_id_;
+}
+
+std::size_t room::parked() const {
+  const std::lock_guard lock(mutex_);
+  return waiters_.size();
+}
+
+message_ptr room::append_locked(message_draft draft) {
+  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
+  ++last_id_;
+  history_.append(m);
+  return m;
+}
+
+std::uint64_t room::join(const std::string& client, std::string_view name, member_via via) {
+  std::vector<parked_waiter> woken;
+  std::uint64_t id = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!members_.touch(client, name, via, presence::clock::now())) {
+      return 0;
+    }
+    id = append_locked({message_type::join, std::string(name), {}})->id;
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+  return id;
+}
+
+void room::refresh(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  members_.refresh(client, presence::clock::now());
+}
+
+presence::membership room::poll_began(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  return members_.poll_began(client);
+}
+
+void room::poll_ended(const std::string& client, presence::membership held) {
+  const std::lock_guard lock(mutex_);
+  members_.poll_ended(client, held, presence::clock::now());
+}
+
+bool room::leave(const std::string& client) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    auto name = members_.leave(client);
+    if (!name) {
+      return false;
+    }
+    append_locked({message_type::leave, std::move(*name), {}});
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+  return true;
+}
+
+bool room::rename(const std::string& client, std::string_view name) {
+  const std::lock_guard lock(mutex_);
+  return members_.rename(client, name);
+}
+
+void room::expire_members(presence::clock::duration grace) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto gone = members_.expire(presence::clock::now(), grace);
+    if (gone.empty()) {
+      return;
+    }
+    for (const auto& name : gone) {
+      append_locked({message_type::leave, name, {}});
+    }
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
+std::vector<member_info> room::members() const {
+  const std::lock_guard lock(mutex_);
+  return members_.list();
+}
+
+bool room::is_member(const std::string& client) const {
+  const std::lock_guard lock(mutex_);
+  return members_.contains(client);
+}
+
+std::size_t room::member_count() const {
+  const std::lock_guard lock(mutex_);
+  return members_.size();
+}
+
+batch room::read_locked(std::uint64_t cursor, std::size_t limit) const {
+  batch out;
+  out.messages = history_.after(cursor, limit);
+  out.next = out.messages.empty() ? cursor : out.messages.back()->id;
+  const std::uint64_t oldest = history_.oldest_id();
+  out.missed = oldest > cursor + 1 ? oldest - 1 - cursor : 0;
+  return out;
+}
+
+bool room::is_parked_locked(const room_waiter& waiter) const {
+  // A slot left over from a list that post() swapped out may point anywhere; the identity
+  // check makes it exact.
+  return waiter.slot_ < waiters_.size() && waiters_[waiter.slot_].identity == &waiter;
+}
+
+void room::notify_all(const std::vector<parked_waiter>& waiters) {
+  for (const auto& w : waiters) {
+    // A waiter destroyed since it parked has removed itself; one being destroyed right now
+    // no longer locks.
+    if (auto alive = w.handle.lock()) {
+      alive->notify();
+    }
+  }
+}
+
+}  // namespace pollchat

@@ -1,0 +1,21 @@
+#include "core/server_state.hpp"
+
+#include <fmt/format.h>
+#include <random>
+
+namespace pollchat {
+
+server_state::server_state(config c)
+    : settings(std::move(c)),
+      epoch(make_epoch()),
+      rooms(settings.max_rooms, settings.history),
+      post_limiter(settings.post_rate, settings.post_burst) {}
+
+std::string make_epoch() {
+  std::random_device entropy;
+  const std::uint64_t high = entropy();
+  const std::uint64_t low = entropy();
+  return fmt::format("{:016x}", (high << 32) | low);
+}
+
+}  // namespace pollchat

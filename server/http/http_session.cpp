@@ -1,0 +1,568 @@
+#include "http/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <span>
+#include <utility>
+
+namespace pollchat {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using std::chrono::seconds;
+
+constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t read_chunk = 1024;
+// The most one read takes of a large body (a request head is read read_chunk at a time).
+constexpr std::size_t body_read_limit = 64 * 1024;
+// What a parked session buffers of a pipelined next request before it stops reading.
+constexpr std::size_t read_ahead_limit = 16 * 1024;
+// Reads in one turn before yielding to other connections (a client that streams input).
+constexpr int reads_per_turn = 16;
+// Answers written at once in a row before the next one goes through the scheduler: a client
+// that pipelines many requests must not grow the stack without bound.
+constexpr unsigned max_inline_depth = 8;
+constexpr auto linger_time = seconds(2);
+
+std::string peer_address(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : endpoint.address().to_string();
+}
+
+response body_too_large(std::size_t max_body) {
+  return router::error({http::status::payload_too_large, "body_too_large",
+                        fmt::format("the request body is limited to {} bytes", max_body)});
+}
+
+// A client id lets its holder leave: it never reaches the access log.
+std::string redact_client(std::string_view target) {
+  const auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed || !parsed->has_query()) {
+    return std::string(target);
+  }
+  boost::urls::url copy(*parsed);
+  if (copy.params().contains("client")) {
+    copy.params().set("client", "-");
+  }
+  return std::string(copy.buffer());
+}
+
+bool expects_continue(const request_header& header) {
+  return beast::iequals(header[http::field::expect], "100-continue");
+}
+
+}  // namespace
+
+http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry)
+    : socket_(std::move(socket)),
+      state_(state),
+      registry_(registry),
+      router_(state),
+      peer_(peer_address(socket_)),
+      poll_timer_(socket_.get_executor()) {
+  state_.connections_open.fetch_add(1);
+}
+
+http_session::~http_session() {
+  // The room holds this waiter by identity: leave it before the memory goes.
+  if (poll_) {
+    poll_->target->cancel_wait(*this);
+    if (!poll_->client.empty()) {
+      poll_->target->poll_ended(poll_->client, poll_membership_);
+    }
+  }
+  if (waiting_) {
+    state_.counters.polls_parked.fetch_sub(1);
+  }
+  registry_.remove(registry_id_);
+  state_.connections_open.fetch_sub(1);
+}
+
+void http_session::start() {
+  registry_id_ = registry_.add(weak_from_this());
+  // The socket was accepted on its own strand (or the one I/O thread); run everything there.
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ec;
+    self->socket_.non_blocking(true, ec);
+    // Every answer is one write: Nagle could only hold one back behind an unacknowledged
+    // earlier one (a 100 Continue, a pipelined answer) for the client's delayed ACK.
+    if (!ec) {
+      self->socket_.set_option(tcp::no_delay(true), ec);
+    }
+    if (ec) {
+      self->close();
+      return;
+    }
+    self->next_request();
+  });
+}
+
+void http_session::notify() {
+  asio::post(socket_.get_executor(),
+             beast::bind_front_handler(&http_session::on_poll_event, shared_from_this()));
+}
+
+void http_session::stop() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    // Idle, or in the middle of receiving a request: close now. A parked poll is answered by
+    // its closed room; an answer being written finishes first; a lingering close runs out.
+    if (!self->poll_ && !self->writing_ && !self->lingering_) {
+      self->close();
+    }
+  });
+}
+
+void http_session::check_deadline(std::chrono::steady_clock::time_point now) {
+  if (!deadline_.passed(now)) {
+    return;
+  }
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    // Checked again on the strand: the session may have moved on since the sweep looked.
+    if (self->deadline_.passed(deadline::clock::now())) {
+      self->close();
+    }
+  });
+}
+
+// --- input --------------------------------------------------------------------------------
+
+// Makes sure the next bytes, or the client leaving, will be noticed. When the last read may have
+// left bytes behind, a read turn is scheduled instead of a wait: a wait costs a system call
+// (Asio re-arms the descriptor with epoll) and a trip through epoll for bytes already there.
+void http_session::await_input() {
+  if (reading_) {
+    return;
+  }
+  reading_ = true;
+  if (maybe_more_) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+  } else {
+    socket_.async_wait(tcp::socket::wait_read,
+                       beast::bind_front_handler(&http_session::on_readable, shared_from_this()));
+  }
+}
+
+void http_session::on_readable(beast::error_code ec) {
+  reading_ = false;
+  if (!ec && !socket_.is_open()) {
+    return;  // a read turn scheduled before the session closed
+  }
+  if (ec) {
+    input_failed();
+    return;
+  }
+  maybe_more_ = true;
+  if (poll_ || writing_ || lingering_) {
+    watch_input();
+  } else {
+    receive();
+  }
+}
+
+// Reads while no request is being received: a parked poll or an answer being written keeps what
+// arrives (up to read_ahead_limit: then it stops reading until the answer is sent), a lingering
+// close discards it.
+void http_session::watch_input() {
+  for (int k = 0; k < reads_per_turn; ++k) {
+    if (!lingering_ && buffer_.size() >= read_ahead_limit) {
+      return;
+    }
+    const read_status status = read_once(read_chunk);
+    if (status == read_status::failed) {
+      return;
+    }
+    if (lingering_) {
+      buffer_.consume(buffer_.size());
+    }
+    if (status == read_status::drained) {
+      await_input();
+      return;
+    }
+  }
+  await_input();  // more may be there: another turn, after the other connections had theirs
+}
+
+// One non-blocking read of up to `want` bytes into the buffer.
+http_session::read_status http_session::read_once(std::size_t want) {
+  if (!maybe_more_) {
+    return read_status::drained;
+  }
+  beast::error_code ec;
+  const auto space = buffer_.prepare(want);
+  const std::size_t n = socket_.read_some(space, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    maybe_more_ = false;
+    return read_status::drained;
+  }
+  if (ec) {
+    input_failed();
+    return read_status::failed;
+  }
+  buffer_.commit(n);
+  // A short read emptied the socket's queue: what comes next is waited for.
+  maybe_more_ = n == space.size();
+  return read_status::data;
+}
+
+// The client closed or reset the connection (or the session closed the socket itself).
+void http_session::input_failed() {
+  maybe_more_ = false;
+  if (lingering_) {
+    close();
+    return;
+  }
+  client_gone_ = true;
+  if (poll_) {
+    on_poll_event();  // drops the poll from its room now, not at its timeout
+  } else if (!writing_) {
+    close();
+  }
+}
+
+// --- receiving a request ------------------------------------------------------------------
+
+void http_session::next_request() {
+  if (state_.draining.load()) {
+    close();
+    return;
+  }
+  parser_.emplace();
+  parser_->header_limit(header_limit);
+  parser_->body_limit(boost::none);  // set once the header passed screen()
+  screened_ = false;
+  idle_ = true;
+  // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
+  // next request unless a large one grew it.
+  deadline_.expires_after(seconds(state_.settings.idle_timeout));
+  if (buffer_.size() == 0 && !maybe_more_) {
+    if (buffer_.capacity() > read_chunk) {
+      buffer_.shrink_to_fit();
+    }
+    await_input();
+    return;
+  }
+  receive();
+}
+
+// Parses what is buffered, reading more while the socket has it, until the request is
+// complete (then handles it), or the socket is drained (then waits), or the request is bad.
+void http_session::receive() {
+  for (int reads = 0;;) {
+    if (idle_ && buffer_.size() != 0) {
+      idle_ = false;
+      request_start_ = std::chrono::steady_clock::now();
+      deadline_.expires_after(seconds(state_.settings.io_timeout));
+    }
+    std::size_t used = 0;
+    beast::error_code ec;
+    if (buffer_.size() != 0) {
+      used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+    }
+    if (ec && ec != http::error::need_more) {
+      parse_failed(ec);
+      return;
+    }
+    if (!screened_ && parser_->is_header_done()) {
+      screened_ = true;
+      if (!on_header()) {
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      handle_request();
+      return;
+    }
+    if (used != 0 && buffer_.size() != 0) {
+      continue;  // the parser stopped at a boundary (end of header, of a chunk): go on
+    }
+    if (reads++ == reads_per_turn) {
+      maybe_more_ = true;  // a large body: let the other connections have a turn
+      await_input();
+      return;
+    }
+    switch (read_once(body_read_size())) {
+      case read_status::data:
+        break;
+      case read_status::drained:
+        await_input();
+        return;
+      case read_status::failed:
+        return;
+    }
+  }
+}
+
+// A large body is read in large pieces; a head, or a small body, a read_chunk at a time.
+std::size_t http_session::body_read_size() const {
+  if (!parser_->is_header_done()) {
+    return read_chunk;
+  }
+  const auto remaining = parser_->content_length_remaining();
+  const std::uint64_t want = remaining ? *remaining : body_read_limit;  // chunked: no length
+  return static_cast<std::size_t>(std::clamp<std::uint64_t>(want, read_chunk, body_read_limit));
+}
+
+// The header is complete: decide what the header alone can decide before reading the body.
+bool http_session::on_header() {
+  const auto& header = parser_->get();
+  version_ = header.version();
+  keep_alive_ = header.keep_alive();
+  if (state_.settings.access_log) {
+    request_line_ = fmt::format("{} {}", std::string_view(header.method_string()),
+                                redact_client(header.target()));
+  }
+  if (auto refusal = router_.screen(header, peer_)) {
+    // The body was not read, so where the next request starts is unknown: close after this.
+    send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
+    return false;
+  }
+  // Checked here rather than by the parser so that a missing token is reported first.
+  const std::size_t max_body = state_.settings.max_body;
+  if (const auto length = parser_->content_length(); length && *length > max_body) {
+    send(body_too_large(max_body), true);
+    return false;
+  }
+  parser_->body_limit(max_body);  // for chunked bodies
+  deadline_.expires_after(seconds(state_.settings.io_timeout));  // the body's own time
+  if (version_ >= 11 && expects_continue(header) && !parser_->is_done()) {
+    send_continue();
+    return false;
+  }
+  return true;
+}
+
+// A malformed request is answered and the connection closed: where the next one would start is
+// unknown.
+void http_session::parse_failed(beast::error_code ec) {
+  if (ec == http::error::header_limit) {
+    send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
+                        "the request line and headers must fit in 8 KiB"}),
+         true);
+  } else if (ec == http::error::body_limit) {
+    send(body_too_large(state_.settings.max_body), true);
+  } else {
+    send(router::error({http::status::bad_request, "bad_request",
+                        fmt::format("malformed HTTP request: {}", ec.message())}),
+         true);
+  }
+}
+
+void http_session::send_continue() {
+  static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(interim.data(), interim.size()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec || self->client_gone_) {
+                        self->close();
+                        return;
+                      }
+                      self->state_.counters.count_response(100);
+                      self->receive();
+                    });
+}
+
+void http_session::handle_request() {
+  const request req = parser_->release();
+  parser_.reset();
+  route_result routed = router_.route(req, peer_);
+  if (routed.poll) {
+    begin_poll(std::move(*routed.poll));
+  } else {
+    send(std::move(*routed.reply), !keep_alive_);
+  }
+}
+
+// --- the long-poll ------------------------------------------------------------------------
+
+void http_session::begin_poll(poll_plan plan) {
+  poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
+  poll_ = std::move(plan);
+  if (!poll_->client.empty()) {
+    poll_membership_ = poll_->target->poll_began(poll_->client);  // a member while it is parked
+  }
+  on_poll_event();
+}
+
+// Wake-up, timeout, disconnect and shutdown all arrive here, and none is trusted to say why:
+// the room is asked again what is after the cursor. A stale or duplicate call is harmless.
+void http_session::on_poll_event() {
+  if (!poll_) {
+    return;  // that poll has been answered already
+  }
+  if (client_gone_) {
+    end_poll();
+    close();
+    return;
+  }
+  room& target = *poll_->target;
+  poll_outcome outcome = target.poll(poll_->cursor, poll_->limit, shared_from_this());
+  if (outcome.state == poll_state::parked) {
+    if (std::chrono::steady_clock::now() < poll_deadline_) {
+      wait_for_wake();
+      return;
+    }
+    target.cancel_wait(*this);
+    outcome.messages = target.read(poll_->cursor, poll_->limit);  // timed out: nothing new
+  }
+  response res = outcome.state == poll_state::closed ? router::shutting_down()
+                                                     : router_.answer_poll(*poll_, outcome.messages);
+  end_poll();
+  send(std::move(res), !keep_alive_);
+}
+
+void http_session::wait_for_wake() {
+  if (waiting_) {
+    return;
+  }
+  waiting_ = true;
+  state_.counters.polls_parked.fetch_add(1);
+  if (buffer_.size() == 0) {
+    buffer_.shrink_to_fit();  // a parked poll should cost little memory
+  }
+  // The poll timer owns the deadline now; the wait on the socket only watches for the client.
+  deadline_.clear();
+  poll_timer_.expires_at(poll_deadline_);
+  poll_timer_.async_wait([self = shared_from_this()](beast::error_code) { self->on_poll_event(); });
+  await_input();
+}
+
+void http_session::end_poll() {
+  if (waiting_) {
+    waiting_ = false;
+    state_.counters.polls_parked.fetch_sub(1);
+    poll_->target->cancel_wait(*this);
+    poll_timer_.cancel();
+  }
+  if (!poll_->client.empty()) {
+    poll_->target->poll_ended(poll_->client, poll_membership_);
+  }
+  poll_.reset();
+}
+
+// --- writing ------------------------------------------------------------------------------
+
+void http_session::send(response res, bool close_after) {
+  close_after = close_after || state_.draining.load();
+  res.version(version_);
+  res.keep_alive(!close_after);
+  res.set(http::field::server, "pollchat");
+  res.prepare_payload();
+  const unsigned status = res.result_int();
+  state_.counters.count_response(status);
+  if (state_.settings.access_log) {
+    const auto elapsed = std::chrono::steady_clock::now() - request_start_;
+    spdlog::info("access {} \"{}\" {} {:.1f}ms", peer_, request_line_, status,
+                 std::chrono::duration<double, std::milli>(elapsed).count());
+  }
+  out_ = std::move(res);
+  // After a long park the previous deadline is long spent.
+  deadline_.expires_after(seconds(state_.settings.io_timeout));
+  writing_ = true;
+  gather_response(*out_, wire_head_, wire_);
+  write_rest(close_after);
+}
+
+// Writes what the socket takes now; the rest, if any, as an asynchronous write. An answer that
+// fits in the socket's buffer (nearly all of them) is done without a trip through the scheduler.
+void http_session::write_rest(bool close_after) {
+  beast::error_code ec;
+  std::size_t first = 0;  // wire_[first] is the first buffer not completely written
+  while (first != wire_.size()) {
+    // write_some takes a bounded number of buffers per call; loop until all are sent.
+    const auto rest = std::span<const asio::const_buffer>(wire_).subspan(first);
+    std::size_t sent = socket_.write_some(rest, ec);
+    if (!ec && sent == 0) {
+      ec = asio::error::would_block;  // nothing taken (cannot happen with non-empty buffers)
+    }
+    if (ec) {
+      break;
+    }
+    while (sent != 0 && first != wire_.size()) {
+      auto& b = wire_[first];
+      const std::size_t take = std::min(sent, b.size());
+      b += take;
+      sent -= take;
+      if (b.size() == 0) {
+        ++first;
+      }
+    }
+  }
+  if (first == wire_.size()) {
+    if (inline_depth_ < max_inline_depth) {
+      ++inline_depth_;
+      on_written(close_after, {});
+      --inline_depth_;
+    } else {
+      asio::post(socket_.get_executor(), [self = shared_from_this(), close_after] {
+        self->on_written(close_after, {});
+      });
+    }
+    return;
+  }
+  if (ec != asio::error::would_block && ec != asio::error::try_again) {
+    on_written(close_after, ec);
+    return;
+  }
+  wire_.erase(wire_.begin(), wire_.begin() + static_cast<std::ptrdiff_t>(first));
+  asio::async_write(socket_, wire_,
+                    [self = shared_from_this(), close_after](beast::error_code failure,
+                                                             std::size_t) {
+                      self->on_written(close_after, failure);
+                    });
+}
+
+void http_session::on_written(bool close_after, beast::error_code ec) {
+  writing_ = false;
+  out_.reset();
+  wire_.clear();
+  if (ec || client_gone_) {
+    close();
+    return;
+  }
+  if (close_after || state_.draining.load()) {
+    linger();
+    return;
+  }
+  next_request();
+}
+
+// Half-close, then drain what the client still sends for a moment: closing with unread bytes
+// would reset the connection and could destroy the answer before the client reads it.
+void http_session::linger() {
+  lingering_ = true;
+  beast::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) {
+    close();
+    return;
+  }
+  buffer_.consume(buffer_.size());
+  deadline_.expires_after(linger_time);
+  await_input();  // on_readable discards until the client closes or the deadline passes
+}
+
+void http_session::close() {
+  deadline_.clear();
+  if (!socket_.is_open()) {
+    return;
+  }
+  beast::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace pollchat

@@ -1,0 +1,123 @@
+#pragma once
+// One HTTP connection: read a request -> screen its header -> read its body -> route -> answer
+// now, or park the poll -> wake -> answer; then the next request, in order (pipelining).
+//
+// Everything a session does runs on its own strand (with --threads 1, on the one I/O thread), so
+// its members need no lock. The socket is non-blocking and read by hand: the session waits for
+// it to become readable, reads what is there, and feeds the parser itself; answers are written
+// at once when the socket takes them. A woken poll therefore
+// costs one handler and one send, and a parked one little memory. While a poll is parked the
+// session keeps waiting on the socket: it notices a client that leaves (the poll is dropped from
+// its room at once, not at its timeout) and buffers a pipelined next request. Its poll timer and
+// that wait keep it alive; the room only holds it weakly. Timeouts other than the poll's are a
+// `deadline` that the server's sweep enforces.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/connection.hpp"
+#include "net/deadline.hpp"
+#include "http/router.hpp"
+#include "core/server_state.hpp"
+#include "net/session_registry.hpp"
+
+namespace pollchat {
+
+class http_session : public room_waiter,
+                     public connection,
+                     public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(boost::asio::ip::tcp::socket&& socket, server_state& state,
+               session_registry& registry);
+  ~http_session() override;
+
+  void start();
+
+  // The room has news (any thread): re-check on the strand.
+  void notify() override;
+
+  // Shutdown (any thread): an idle keep-alive connection closes now; a busy one closes after
+  // its answer.
+  void stop() override;
+
+  // The deadline sweep (any thread): past its deadline, the connection closes.
+  void check_deadline(std::chrono::steady_clock::time_point now) override;
+
+ private:
+  // Input. At most one wait or read turn is pending (`reading_`); what arrives is parsed when a
+  // request is being received, buffered while a poll is parked or an answer is being written,
+  // and discarded while lingering.
+  void await_input();
+  void on_readable(boost::beast::error_code ec);
+  void watch_input();
+  enum class read_status { data, drained, failed };
+  read_status read_once(std::size_t want);
+  std::size_t body_read_size() const;
+  void input_failed();
+
+  // Receiving a request.
+  void next_request();
+  void receive();
+  bool on_header();  // false: the request was answered (refused) or waits for 100 Continue
+  void parse_failed(boost::beast::error_code ec);
+  void send_continue();
+  void handle_request();
+
+  void begin_poll(poll_plan plan);
+  void on_poll_event();  // every way a poll can end converges here
+  void wait_for_wake();
+  void end_poll();
+
+  void send(response res, bool close);
+  void write_rest(bool close);
+  void on_written(bool close, boost::beast::error_code ec);
+  void linger();
+  void close();
+
+  boost::asio::ip::tcp::socket socket_;
+  deadline deadline_;
+  boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  server_state& state_;
+  session_registry& registry_;
+  std::uint64_t registry_id_ = 0;
+  router router_;
+  const std::string peer_;  // client address, for the post rate limit and logs
+
+  // The request being answered.
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool screened_ = false;     // its header has passed screen()
+  std::string request_line_;  // for --access-log only
+  std::chrono::steady_clock::time_point request_start_;
+
+  // The poll being waited on.
+  std::optional<poll_plan> poll_;
+  std::chrono::steady_clock::time_point poll_deadline_;
+  boost::asio::steady_timer poll_timer_;
+  bool waiting_ = false;  // parked: timer armed, counted in polls_parked
+  presence::membership poll_membership_ = 0;  // the room membership the poll holds
+
+  std::optional<response> out_;  // the response being written
+  std::string wire_head_;                    // its status line and fields, as sent
+  std::vector<boost::asio::const_buffer> wire_;  // what is left of it to write
+  unsigned inline_depth_ = 0;  // answers written at once in a row (pipelining), to bound the stack
+
+  bool reading_ = false;      // a wait for input (or a read turn) is pending
+  bool maybe_more_ = false;   // the last read filled its buffer: the socket may hold more
+  bool writing_ = false;
+  bool idle_ = false;         // waiting for a request to begin
+  bool client_gone_ = false;
+  bool lingering_ = false;    // the last answer is sent: discard input, then close
+};
+
+}  // namespace pollchat

@@ -1,0 +1,440 @@
+#include "http/router.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "http/poll_request.hpp"
+#include "http/post_request.hpp"
+#include "web/page_reply.hpp"
+
+namespace pollchat {
+namespace {
+
+namespace http = boost::beast::http;
+namespace urls = boost::urls;
+using json = nlohmann::ordered_json;
+
+// root: GET is the web page, POST a post to the lobby; static_file: the page's own files.
+enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics, static_file, unknown };
+
+struct target {
+  endpoint kind = endpoint::unknown;
+  std::string_view room;  // for chat, room_info and room_leave, as written (never decoded)
+  std::string_view file{};  // for static_file: the name after /static/
+};
+
+target classify(std::string_view path) {
+  const auto room_after = [&](std::string_view prefix, endpoint kind) -> std::optional<target> {
+    if (!path.starts_with(prefix)) {
+      return std::nullopt;
+    }
+    const std::string_view rest = path.substr(prefix.size());
+    if (rest.find('/') != std::string_view::npos) {
+      return target{};
+    }
+    return target{kind, rest};
+  };
+  if (path == "/") return {endpoint::root, room_registry::lobby};
+  if (path == "/chat") return {endpoint::chat, room_registry::lobby};
+  if (path == "/rooms") return {endpoint::rooms, {}};
+  if (path == "/healthz") return {endpoint::healthz, {}};
+  if (path == "/metrics") return {endpoint::metrics, {}};
+  if (auto t = room_after("/chat/", endpoint::chat)) return *t;
+  constexpr std::string_view rooms_prefix = "/rooms/";
+  constexpr std::string_view leave_suffix = "/leave";
+  if (path.size() > rooms_prefix.size() + leave_suffix.size() && path.starts_with(rooms_prefix) &&
+      path.ends_with(leave_suffix)) {  // /rooms/<room>/leave
+    const std::string_view name = path.substr(
+        rooms_prefix.size(), path.size() - rooms_prefix.size() - leave_suffix.size());
+    if (!name.empty() && name.find('/') == std::string_view::npos) {
+      return {endpoint::room_leave, name};
+    }
+  }
+  if (auto t = room_after("/rooms/", endpoint::room_info)) return *t;
+  if (auto t = room_after("/static/", endpoint::static_file)) {
+    return {t->kind, {}, t->room};
+  }
+  return {};
+}
+
+// The methods each endpoint answers; the Allow header of a 405.
+std::string_view allowed_methods(endpoint kind) {
+  switch (kind) {
+    case endpoint::root:
+    case endpoint::chat:
+      return "GET, POST";
+    case endpoint::room_leave:
+      return "POST";
+    default:
+      return "GET";
+  }
+}
+
+bool method_allowed(endpoint kind, http::verb method) {
+  switch (kind) {
+    case endpoint::root:
+      return method == http::verb::post || method == http::verb::get;
+    case endpoint::chat:
+      return method == http::verb::get || method == http::verb::post;
+    case endpoint::room_leave:
+      return method == http::verb::post;
+    case endpoint::unknown:
+      return true;
+    default:
+      return method == http::verb::get;
+  }
+}
+
+// Compares without stopping at the first difference, so timing does not reveal the token.
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+response make_response(http::status status, std::string_view content_type, std::string body) {
+  response res{status, 11};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.body().head = std::move(body);
+  return res;
+}
+
+response json_response(http::status status, const json& doc) {
+  return make_response(status, "application/json", doc.dump() + "\n");
+}
+
+response not_found() {
+  return router::error({http::status::not_found, "not_found",
+                        "no such endpoint; see /chat, /chat/<room>, /rooms, /healthz, /metrics"});
+}
+
+// HTTP clients name themselves; TCP clients get ids from the server. Separate key spaces, so no
+// HTTP request can refresh or remove a TCP member.
+std::string http_member_key(std::string_view client) { return "http:" + std::string(client); }
+
+std::string retry_after_seconds(rate_limiter::clock::duration wait) {
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+  return std::to_string(std::max<decltype(seconds)>(seconds, 1));
+}
+
+response rate_limited(rate_limiter::clock::duration wait, std::string_view what) {
+  auto res = router::error({http::status::too_many_requests, "rate_limited",
+                            fmt::format("too many {} from your address; slow down", what)});
+  res.set(http::field::retry_after, retry_after_seconds(wait));
+  return res;
+}
+
+// Rooms live as long as the server, so the wait is a guess: the limit lifts with a restart.
+response too_many_rooms(std::size_t max_rooms) {
+  auto res = router::error({http::status::too_many_requests, "too_many_rooms",
+                            fmt::format("the server holds its maximum of {} rooms; use an existing one",
+                                        max_rooms)});
+  res.set(http::field::retry_after, "60");
+  return res;
+}
+
+}  // namespace
+
+response router::error(const api_error& e) {
+  json doc;
+  doc["error"] = e.code;
+  doc["message"] = e.message;
+  return json_response(e.status, doc);
+}
+
+response router::shutting_down() {
+  auto res = error({http::status::service_unavailable, "shutting_down",
+                    "the server is shutting down; retry in a moment"});
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
+std::optional<response> router::screen(const request_header& header, std::string_view peer) {
+  const auto url = urls::parse_origin_form(header.target());
+  const target t = url ? classify(url->encoded_path()) : target{};
+  const bool get = header.method() == http::verb::get;
+  const bool healthz = t.kind == endpoint::healthz && get;
+  if (state_.draining.load() && !healthz) {
+    return shutting_down();
+  }
+
+  // The token comes before everything else, so an unknown or malformed path without it is
+  // 401 too: nothing about the server is revealed to whoever lacks it.
+  const std::string& token = state_.settings.token;
+  // The page and its files need no token: the page asks for it (SPEC §5).
+  const bool public_page = (t.kind == endpoint::root || t.kind == endpoint::static_file) && get;
+  if (!token.empty() && !healthz && !public_page) {
+    const std::string_view auth = header[http::field::authorization];
+    constexpr std::string_view scheme = "bearer ";
+    const bool bearer = auth.size() >= scheme.size() &&
+                        boost::beast::iequals(auth.substr(0, scheme.size()), scheme);
+    if (!bearer || !same_secret(auth.substr(scheme.size()), token)) {
+      auto res = error({http::status::unauthorized, "unauthorized",
+                        "this server needs 'Authorization: Bearer <token>'"});
+      res.set(http::field::www_authenticate, "Bearer");
+      return res;
+    }
+  }
+  if (!url) {
+    return error({http::status::bad_request, "bad_request", "the request target is not a valid path"});
+  }
+
+  if (t.kind == endpoint::unknown) {
+    return not_found();
+  }
+  if (!method_allowed(t.kind, header.method())) {
+    auto res = error({http::status::method_not_allowed, "method_not_allowed",
+                      fmt::format("{} is not allowed here; use {}",
+                                  std::string_view(header.method_string()),
+                                  allowed_methods(t.kind))});
+    res.set(http::field::allow, allowed_methods(t.kind));
+    return res;
+  }
+  const bool names_room =
+      t.kind == endpoint::chat || t.kind == endpoint::room_info || t.kind == endpoint::room_leave;
+  if (names_room && !is_valid_room_name(t.room)) {
+    return error({http::status::bad_request, "bad_room",
+                  "a room name is 1 to 64 characters of A-Z a-z 0-9 _ . -"});
+  }
+
+  if (header.method() == http::verb::post) {
+    if (t.kind != endpoint::room_leave && !is_supported_post_type(header[http::field::content_type])) {
+      return error(unsupported_media_type());
+    }
+    if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
+      return rate_limited(*wait, "posts");
+    }
+  }
+  return std::nullopt;
+}
+
+route_result router::route(const request& req, std::string_view peer) {
+  const auto url = urls::parse_origin_form(req.target());
+  if (!url) {
+    return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
+  }
+  urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  const urls::params_view query = url->params(opts);
+  const target t = classify(url->encoded_path());
+  const bool get = req.method() == http::verb::get;
+
+  switch (t.kind) {
+    case endpoint::root:
+      if (get) {
+        if (auto page = page_reply("index.html", req[http::field::if_none_match])) {
+          return {std::move(*page), {}};
+        }
+        return {not_found(), {}};  // not reached: the build always embeds index.html
+      }
+      return {post_message(req, query, t.room), {}};
+    case endpoint::chat:
+      if (get) {
+        return start_poll(req, query, t.room, peer);
+      }
+      return {post_message(req, query, t.room), {}};
+    case endpoint::rooms:
+      return {list_rooms(), {}};
+    case endpoint::room_info:
+      return {describe_room(t.room), {}};
+    case endpoint::room_leave:
+      return {leave_room(req, query, t.room), {}};
+    case endpoint::healthz:
+      return {health(), {}};
+    case endpoint::metrics: {
+      gauges now;
+      now.rooms = state_.rooms.size();
+      now.connections_open = state_.connections_open.load();
+      now.tcp_clients = state_.tcp_clients.load();
+      return {make_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                            state_.counters.render(now)),
+              {}};
+    }
+    case endpoint::static_file:
+      // The page itself lives at / only: under /static/ its relative URLs would point nowhere.
+      if (t.file != "index.html") {
+        if (auto res = page_reply(t.file, req[http::field::if_none_match])) {
+          return {std::move(*res), {}};
+        }
+      }
+      return {error({http::status::not_found, "not_found", "no such file under /static/"}), {}};
+    case endpoint::unknown:
+      break;
+  }
+  return {not_found(), {}};
+}
+
+response router::post_message(const request& req, const urls::params_view& query,
+                              std::string_view room_name) {
+  std::string_view key;
+  if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
+    key = it->value();
+    if (key.empty() || key.size() > 128) {
+      return error({http::status::bad_request, "bad_parameter",
+                    "Idempotency-Key must be 1 to 128 characters"});
+    }
+  }
+  auto parsed = parse_post(req[http::field::content_type], req.body(), query,
+                           post_limits{state_.settings.max_message});
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    return error(*e);
+  }
+  auto& fields = std::get<post_fields>(parsed);
+  const auto target_room = state_.rooms.find_or_create(room_name);
+  if (!target_room) {
+    return too_many_rooms(state_.settings.max_rooms);
+  }
+  const auto outcome = target_room->post(
+      message_draft{message_type::message, std::move(fields.name), std::move(fields.body)}, key);
+  if (!outcome.repeated) {
+    state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (!fields.client.empty()) {
+    target_room->refresh(http_member_key(fields.client));  // a member that posts stays a member
+  }
+  return make_response(http::status::ok, "application/json", outcome.message->json + "\n");
+}
+
+route_result router::start_poll(const request& req, const urls::params_view& query,
+                                std::string_view room_name, std::string_view peer) {
+  auto parsed = parse_poll(query, req[http::field::accept],
+                           poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    return {error(*e), {}};
+  }
+  const auto& params = std::get<poll_params>(parsed);
+  auto target_room = state_.rooms.find_or_create(room_name);
+  if (!target_room) {
+    return {too_many_rooms(state_.settings.max_rooms), {}};
+  }
+  state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
+  std::string member_key;
+  if (!params.client.empty()) {
+    member_key = http_member_key(params.client);
+    // A join is a message like a post, so a new member costs a token of the post rate.
+    if (!target_room->is_member(member_key)) {
+      if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
+        return {rate_limited(*wait, "joins"), {}};
+      }
+    }
+    // Joins before the cursor is taken: a reader waiting for the next message does not get its
+    // own join as that message.
+    target_room->join(member_key, params.name, member_via::http);
+  }
+
+  // Without `since` the reader waits for the next message; a cursor from another epoch or from
+  // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
+  // ids that will never come.
+  const std::uint64_t newest = target_room->last_id();
+  std::uint64_t cursor = newest;
+  if (params.since) {
+    const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
+    cursor = (other_epoch || *params.since > newest) ? 0 : *params.since;
+  }
+  return {std::nullopt, poll_plan{std::move(target_room), cursor, params.limit, params.as_text,
+                                  params.timeout, std::move(member_key)}};
+}
+
+response router::answer_poll(const poll_plan& plan, const batch& messages) {
+  state_.counters.deliveries_total.fetch_add(messages.messages.size(), std::memory_order_relaxed);
+  response res;
+  if (plan.as_text) {
+    if (messages.messages.empty()) {
+      res = make_response(http::status::no_content, "text/plain; charset=utf-8", {});
+    } else {
+      res = make_response(http::status::ok, "text/plain; charset=utf-8", {});
+      res.body().items = messages.messages;
+      res.body().items_as_text = true;
+    }
+  } else {
+    res = make_response(http::status::ok, "application/json",
+                        fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
+                                    plan.target->name(), state_.epoch));
+    res.body().items = messages.messages;
+    res.body().separator = ",";
+    res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"
+                                  "\n",
+                                  messages.next, messages.missed);
+  }
+  res.set("Chat-Next", std::to_string(messages.next));
+  res.set("Chat-Epoch", state_.epoch);
+  if (messages.missed != 0) {
+    res.set("Chat-Missed", std::to_string(messages.missed));
+  }
+  return res;
+}
+
+response router::leave_room(const request& req, const urls::params_view& query,
+                            std::string_view room_name) {
+  // `client` from a form body or from the query string.
+  std::optional<std::string> client = find_form_field(req.body(), "client");
+  if (!client) {
+    if (const auto it = query.find("client"); it != query.end()) {
+      client = (*it).value;
+    }
+  }
+  if (!client || client->empty()) {
+    return error({http::status::bad_request, "bad_parameter", "send the client id to leave with: client=<id>"});
+  }
+  if (auto checked = check_client(*client); std::holds_alternative<api_error>(checked)) {
+    return error(std::get<api_error>(checked));
+  }
+  const auto r = state_.rooms.find(room_name);
+  if (!r) {
+    return error({http::status::not_found, "no_such_room", fmt::format("there is no room '{}'", room_name)});
+  }
+  r->leave(http_member_key(*client));  // not a member: nothing to leave, same answer
+  return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
+}
+
+response router::list_rooms() {
+  json rooms = json::array();
+  for (const auto& r : state_.rooms.list()) {
+    json entry;
+    entry["room"] = r->name();
+    entry["last_id"] = r->last_id();
+    entry["members"] = r->member_count();
+    entry["parked"] = r->parked();
+    rooms.push_back(std::move(entry));
+  }
+  json doc;
+  doc["rooms"] = std::move(rooms);
+  return json_response(http::status::ok, doc);
+}
+
+response router::describe_room(std::string_view room_name) {
+  const auto r = state_.rooms.find(room_name);
+  if (!r) {
+    return error({http::status::not_found, "no_such_room",
+                  fmt::format("there is no room '{}'", room_name)});
+  }
+  json doc;
+  doc["room"] = r->name();
+  doc["epoch"] = state_.epoch;
+  doc["last_id"] = r->last_id();
+  doc["parked"] = r->parked();
+  json members = json::array();
+  for (const auto& m : r->members()) {
+    json member;
+    member["name"] = m.name;
+    member["via"] = to_string(m.via);
+    member["since"] = format_time(m.since);
+    members.push_back(std::move(member));
+  }
+  doc["members"] = std::move(members);
+  return json_response(http::status::ok, doc);
+}
+
+response router::health() {
+  if (state_.draining.load()) {
+    return make_response(http::status::service_unavailable, "text/plain; charset=utf-8", "draining\n");
+  }
+  return make_response(http::status::ok, "text/plain; charset=utf-8", "ok\n");
+}
+
+}  // namespace pollchat

@@ -1,0 +1,73 @@
+#pragma once
+// Turns a request into a response, or into "park this poll after id N". Pure: it reads and
+// changes room state but does no I/O, so every rule of the API is testable without sockets.
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/url/params_view.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "http/api_error.hpp"
+#include "http/chat_body.hpp"
+#include "core/room.hpp"
+#include "core/server_state.hpp"
+
+namespace pollchat {
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using request_header = boost::beast::http::request_header<>;
+
+// A long-poll to run: what the session parks on and how it answers.
+struct poll_plan {
+  std::shared_ptr<room> target;
+  std::uint64_t cursor = 0;
+  std::size_t limit = 100;
+  bool as_text = false;
+  std::chrono::seconds timeout{30};
+  std::string client;  // presence: a member while this poll is parked; empty: anonymous
+};
+
+// Exactly one of the two is set.
+struct route_result {
+  std::optional<response> reply;
+  std::optional<poll_plan> poll;
+};
+
+class router {
+ public:
+  explicit router(server_state& state) : state_(state) {}
+
+  // What can be decided from the header alone: draining, token, target, path, method, media
+  // type and post rate. A reply here is final (and lets `Expect: 100-continue` be refused
+  // before the body is sent); nullopt means read the body and route().
+  std::optional<response> screen(const request_header& header, std::string_view peer);
+
+  // The whole request, after screen() let it through; `peer` is the client's address.
+  route_result route(const request& req, std::string_view peer);
+
+  // The answer to a poll: its messages (possibly none: a timeout).
+  response answer_poll(const poll_plan& plan, const batch& messages);
+
+  static response error(const api_error& e);
+  static response shutting_down();
+
+ private:
+  response post_message(const request& req, const boost::urls::params_view& query,
+                        std::string_view room_name);
+  route_result start_poll(const request& req, const boost::urls::params_view& query,
+                          std::string_view room_name, std::string_view peer);
+  response leave_room(const request& req, const boost::urls::params_view& query,
+                      std::string_view room_name);
+  response list_rooms();
+  response describe_room(std::string_view room_name);
+  response health();
+
+  server_state& state_;
+};
+
+}  // namespace pollchat

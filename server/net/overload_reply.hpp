@@ -1,0 +1,15 @@
+#pragma once
+// Answers a connection the server has no room for, and closes it: an HTTP client gets a 503
+// with Retry-After (after its request is read, so it sees the answer instead of a reset), a
+// TCP line client one notice line. Bounded in time so refused connections cannot pile up.
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/metrics.hpp"
+
+namespace pollchat {
+
+void reply_overloaded_http(boost::asio::ip::tcp::socket socket, metrics& counters);
+void reply_overloaded_tcp(boost::asio::ip::tcp::socket socket);
+
+}  // namespace pollchat

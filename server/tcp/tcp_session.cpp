@@ -1,0 +1,370 @@
+#include "tcp/tcp_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <vector>
+
+#include "http/post_request.hpp"
+#include "common/utf8.hpp"
+
+namespace pollchat {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+constexpr std::size_t batch_limit = 256;  // messages pulled from the room at once
+constexpr std::size_t gather_limit = 64;  // queue items per write
+// The kernel's send buffer would otherwise grow to megabytes for a client that stops reading;
+// kept small, the 256 KiB outbound queue is what decides who is too slow.
+constexpr int kernel_send_buffer = 64 * 1024;
+
+std::string endpoint_name(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  const auto address = ep.address().to_string();
+  return ep.address().is_v6() ? fmt::format("[{}]:{}", address, ep.port())
+                              : fmt::format("{}:{}", address, ep.port());
+}
+
+std::string peer_ip(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : ep.address().to_string();
+}
+
+std::string next_client_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return fmt::format("tcp#{}", counter.fetch_add(1) + 1);
+}
+
+std::string line_too_long(std::size_t max_line) {
+  return fmt::format("* line too long: at most {} bytes; it was not sent", max_line);
+}
+
+// What a queue item puts on the wire: a message's shared text rendering, or a notice.
+std::string_view bytes_of(const std::variant<message_ptr, std::string>& item) {
+  if (const auto* m = std::get_if<message_ptr>(&item)) {
+    return (*m)->text;
+  }
+  return std::get<std::string>(item);
+}
+
+std::string_view help_text() {
+  return "commands: /nick NAME, /join ROOM, /who, /quit";
+}
+
+}  // namespace
+
+tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_registry& registry)
+    : stream_(std::move(socket)),
+      state_(state),
+      registry_(registry),
+      client_id_(next_client_id()),
+      peer_ip_(peer_ip(stream_.socket())),
+      name_(endpoint_name(stream_.socket())),
+      stop_timer_(stream_.get_executor()) {
+  state_.connections_open.fetch_add(1);
+  state_.tcp_clients.fetch_add(1);
+  beast::error_code ignored;
+  stream_.socket().set_option(asio::socket_base::send_buffer_size(kernel_send_buffer), ignored);
+  spdlog::info("tcp {} connected", name_);
+}
+
+tcp_session::~tcp_session() {
+  spdlog::info("tcp {} disconnected", name_);
+  if (room_) {
+    room_->cancel_wait(*this);
+    room_->leave(client_id_);
+  }
+  registry_.remove(registry_id_);
+  state_.tcp_clients.fetch_sub(1);
+  state_.connections_open.fetch_sub(1);
+}
+
+void tcp_session::start() {
+  registry_id_ = registry_.add(weak_from_this());
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->enter(self->state_.rooms.find(room_registry::lobby));
+    self->read();
+  });
+}
+
+void tcp_session::notify() {
+  asio::post(stream_.get_executor(), beast::bind_front_handler(&tcp_session::pump, shared_from_this()));
+}
+
+void tcp_session::stop() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->finish("* the server is shutting down; goodbye");
+  });
+}
+
+// Leaves the current room (others see it leave) and joins `target` (others see it join; it
+// does not see its own join: its cursor starts there).
+void tcp_session::enter(std::shared_ptr<room> target) {
+  if (room_) {
+    room_->cancel_wait(*this);
+    room_->leave(client_id_);
+  }
+  room_ = std::move(target);
+  own_ids_.clear();
+  const std::uint64_t joined = room_->join(client_id_, name_, member_via::tcp);
+  cursor_ = joined != 0 ? joined : room_->last_id();
+  pump();
+}
+
+// --- input --------------------------------------------------------------------------------
+
+void tcp_session::read() {
+  stream_.expires_never();  // a chat client may stay quiet for hours
+  stream_.async_read_some(asio::buffer(chunk_),
+                          beast::bind_front_handler(&tcp_session::on_read, shared_from_this()));
+}
+
+void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) {
+    if (ec == asio::error::eof && !line_.empty() && !discarding_ && !finishing_) {
+      on_line(std::move(line_));  // a last line without its '\n' still counts
+    }
+    close();  // gone: the destructor emits its leave
+    return;
+  }
+  const std::size_t max_line = state_.settings.max_message;
+  for (const char c : std::string_view(chunk_.data(), bytes)) {
+    if (finishing_ || closed_) {
+      return;  // after /quit (or a disconnect) the rest is not read
+    }
+    if (c == '\n') {
+      if (!discarding_) {
+        on_line(std::move(line_));
+      }
+      line_.clear();
+      discarding_ = false;
+    } else if (!discarding_) {
+      line_ += c;
+      if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
+        say(line_too_long(max_line));
+        line_.clear();
+        discarding_ = true;
+      }
+    }
+  }
+  if (!closed_ && !finishing_) {
+    read();
+  }
+}
+
+void tcp_session::on_line(std::string line) {
+  if (!line.empty() && line.back() == '\r') {
+    line.pop_back();
+  }
+  if (line.size() > state_.settings.max_message) {
+    say(line_too_long(state_.settings.max_message));
+    return;
+  }
+  if (line.empty()) {
+    return;
+  }
+  if (line.front() == '/') {
+    on_command(line);
+    return;
+  }
+  post_line(utf8::replace_invalid(line));
+}
+
+void tcp_session::post_line(std::string body) {
+  if (body.size() > state_.settings.max_message) {  // replacement characters made it longer
+    say(line_too_long(state_.settings.max_message));
+    return;
+  }
+  if (state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now())) {
+    say("* slow down: too many lines from your address; that one was not sent");
+    return;
+  }
+  const auto outcome = room_->post({message_type::message, name_, std::move(body)});
+  state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
+  own_ids_.push_back(outcome.message->id);
+}
+
+void tcp_session::on_command(std::string_view line) {
+  const auto space = line.find(' ');
+  const std::string_view verb = line.substr(0, space);
+  std::string_view argument = space == std::string_view::npos ? "" : line.substr(space + 1);
+  while (!argument.empty() && argument.front() == ' ') argument.remove_prefix(1);
+  while (!argument.empty() && argument.back() == ' ') argument.remove_suffix(1);
+
+  if (verb == "/quit") {
+    finish("* bye");
+  } else if (verb == "/who") {
+    std::string names;
+    for (const auto& m : room_->members()) {
+      names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", m.name, to_string(m.via));
+    }
+    std::string text = fmt::format("* in {}: ", room_->name());
+    utf8::append_terminal_safe(text, names);
+    say(std::move(text));
+  } else if (verb == "/nick") {
+    const std::string candidate = utf8::replace_invalid(argument);
+    auto checked = check_name(candidate);
+    if (candidate.empty() || std::holds_alternative<api_error>(checked)) {
+      say("* usage: /nick NAME (1 to 32 characters, no control characters)");
+      return;
+    }
+    name_ = std::get<std::string>(checked);
+    room_->rename(client_id_, name_);
+    std::string text = "* you are now ";
+    utf8::append_terminal_safe(text, name_);
+    say(std::move(text));
+  } else if (verb == "/join") {
+    if (!is_valid_room_name(argument)) {
+      say("* usage: /join ROOM (1 to 64 characters of A-Z a-z 0-9 _ . -)");
+      return;
+    }
+    if (argument == room_->name()) {
+      say(fmt::format("* you are in {} already", argument));
+      return;
+    }
+    auto target = state_.rooms.find_or_create(argument);
+    if (!target) {
+      say("* the server holds its maximum number of rooms; join an existing one");
+      return;
+    }
+    say(fmt::format("* you are now in {}", argument));
+    enter(std::move(target));
+  } else {
+    std::string text = "* unknown command ";
+    utf8::append_terminal_safe(text, verb);
+    say(fmt::format("{}; {}", text, help_text()));
+  }
+}
+
+// --- output -------------------------------------------------------------------------------
+
+void tcp_session::pump() {
+  if (closed_ || finishing_ || !room_) {
+    return;
+  }
+  while (true) {
+    poll_outcome out = room_->poll(cursor_, batch_limit, shared_from_this());
+    if (out.state == poll_state::closed) {
+      finish("* the server is shutting down; goodbye");
+      return;
+    }
+    if (out.state == poll_state::parked) {
+      return;
+    }
+    if (out.messages.missed != 0) {
+      say(fmt::format("* {} messages were missed", out.messages.missed));
+    }
+    for (const auto& m : out.messages.messages) {
+      cursor_ = m->id;
+      while (!own_ids_.empty() && own_ids_.front() < m->id) own_ids_.pop_front();
+      if (!own_ids_.empty() && own_ids_.front() == m->id) {
+        own_ids_.pop_front();  // its own line: not echoed back
+        continue;
+      }
+      state_.counters.deliveries_total.fetch_add(1, std::memory_order_relaxed);
+      enqueue(m);
+      if (finishing_) {
+        return;
+      }
+    }
+  }
+}
+
+void tcp_session::say(std::string notice) {
+  notice += '\n';
+  enqueue(std::move(notice));
+}
+
+void tcp_session::enqueue(outbound item) {
+  const std::size_t bytes = bytes_of(item).size();
+  if (closed_ || finishing_) {
+    return;
+  }
+  // One item is always taken, however large (a long message rendered with caret escapes can
+  // be bigger than the bound); what decides is how much waits unwritten.
+  if (queued_bytes_ != 0 && queued_bytes_ + bytes > max_queued_bytes) {
+    // Too slow to keep up: it goes, and nobody else waits for it.
+    spdlog::info("tcp {}: too slow to keep up; disconnected", name_);
+    finish("* you are too slow to keep up; disconnecting");
+    return;
+  }
+  queued_bytes_ += bytes;
+  queue_.push_back(std::move(item));
+  write();
+}
+
+void tcp_session::write() {
+  if (writing_count_ != 0 || closed_) {
+    return;
+  }
+  if (queue_.empty()) {
+    if (finishing_) close();
+    return;
+  }
+  std::vector<asio::const_buffer> buffers;
+  for (const auto& item : queue_) {
+    if (buffers.size() == gather_limit) break;
+    buffers.emplace_back(asio::buffer(bytes_of(item)));
+  }
+  writing_count_ = buffers.size();
+  stream_.expires_after(std::chrono::seconds(state_.settings.io_timeout));
+  asio::async_write(stream_, buffers, beast::bind_front_handler(&tcp_session::on_write, shared_from_this()));
+}
+
+void tcp_session::on_write(beast::error_code ec, std::size_t) {
+  if (ec) {
+    close();
+    return;
+  }
+  for (; writing_count_ > 0; --writing_count_) {
+    const auto& item = queue_.front();
+    queued_bytes_ -= bytes_of(item).size();
+    queue_.pop_front();
+  }
+  write();
+}
+
+void tcp_session::finish(std::string notice) {
+  if (finishing_ || closed_) {
+    return;
+  }
+  // Drop what has not started to go out, say the last words, close when they are written.
+  while (queue_.size() > writing_count_) {
+    queue_.pop_back();
+  }
+  notice += '\n';
+  queued_bytes_ = 0;
+  for (const auto& item : queue_) {
+    queued_bytes_ += bytes_of(item).size();
+  }
+  queued_bytes_ += notice.size();
+  queue_.push_back(std::move(notice));
+  finishing_ = true;
+  if (room_) room_->cancel_wait(*this);
+  // A client that does not read cannot make its last words take longer than a second.
+  stop_timer_.expires_after(std::chrono::seconds(1));
+  stop_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->close();
+  });
+  write();
+}
+
+void tcp_session::close() {
+  if (closed_) return;
+  closed_ = true;
+  stop_timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+}  // namespace pollchat

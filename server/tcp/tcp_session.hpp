@@ -1,0 +1,83 @@
+#pragma once
+// One raw TCP client of the line room (nc, telnet): every line it sends is a message from it;
+// every message of its room from someone else arrives as the text rendering of GET /chat.
+//
+// It is a waiter of its room like a parked HTTP poll: woken by a post, it pulls what is after
+// its cursor into an outbound queue of shared, pre-rendered messages (no copies). The queue is
+// bounded: a client that stops reading is disconnected with a notice once 256 KiB wait for it,
+// and nobody else notices, because nobody else ever waits on its socket.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "net/connection.hpp"
+#include "core/room.hpp"
+#include "core/server_state.hpp"
+#include "net/session_registry.hpp"
+
+namespace pollchat {
+
+class tcp_session : public room_waiter,
+                    public connection,
+                    public std::enable_shared_from_this<tcp_session> {
+ public:
+  static constexpr std::size_t max_queued_bytes = 256 * 1024;
+
+  tcp_session(boost::asio::ip::tcp::socket&& socket, server_state& state, session_registry& registry);
+  ~tcp_session() override;
+
+  void start();
+  void notify() override;
+  void stop() override;
+
+ private:
+  using outbound = std::variant<message_ptr, std::string>;  // a room's message, or a notice
+
+  void enter(std::shared_ptr<room> target);
+  void read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void on_line(std::string line);
+  void on_command(std::string_view line);
+  void post_line(std::string body);
+
+  void pump();  // moves what is new in the room into the queue, or parks
+  void say(std::string notice);
+  void enqueue(outbound item);
+  void write();
+  void on_write(boost::beast::error_code ec, std::size_t count);
+  void finish(std::string notice);  // last words, then close
+  void close();
+
+  boost::beast::tcp_stream stream_;
+  server_state& state_;
+  session_registry& registry_;
+  std::uint64_t registry_id_ = 0;
+  const std::string client_id_;  // presence key; never shown
+  const std::string peer_ip_;    // for the post rate limit, shared with HTTP posts
+  std::string name_;             // <ip>:<port> until /nick
+
+  std::shared_ptr<room> room_;
+  std::uint64_t cursor_ = 0;
+  std::deque<std::uint64_t> own_ids_;  // ids of its own posts, not echoed back
+
+  std::array<char, 4096> chunk_{};
+  std::string line_;          // the line being received
+  bool discarding_ = false;   // the current line was too long: drop it up to its end
+
+  std::deque<outbound> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t writing_count_ = 0;  // items of the queue's front being written
+  bool finishing_ = false;         // close once the queue is written
+  bool closed_ = false;
+  boost::asio::steady_timer stop_timer_;
+};
+
+}  // namespace pollchat

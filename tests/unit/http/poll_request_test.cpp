@@ -1,0 +1,48 @@
+#include "http/poll_request.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pollchat {
+namespace {
+
+std::variant<poll_params, api_error> parse(std::string query, std::string_view accept = "") {
+  static std::string text;
+  text = std::move(query);
+  return parse_poll(boost::urls::params_view(text), accept, poll_limits{30, 55});
+}
+
+}  // namespace
+
+TEST(PollRequest, Defaults) {
+  const auto p = std::get<poll_params>(parse(""));
+  EXPECT_FALSE(p.since);
+  EXPECT_EQ(p.timeout, std::chrono::seconds(30));
+  EXPECT_EQ(p.limit, 100u);
+  EXPECT_TRUE(p.as_text);
+  EXPECT_EQ(p.name, "anonymous");
+}
+
+TEST(PollRequest, ReadsEveryParameter) {
+  const auto p = std::get<poll_params>(parse("since=12&epoch=abc&timeout=0&limit=1000&format=json"));
+  EXPECT_EQ(p.since, 12u);
+  EXPECT_EQ(p.epoch, "abc");
+  EXPECT_EQ(p.timeout, std::chrono::seconds(0));
+  EXPECT_EQ(p.limit, 1000u);
+  EXPECT_FALSE(p.as_text);
+}
+
+TEST(PollRequest, AcceptJsonChoosesJsonByDefault) {
+  EXPECT_FALSE(std::get<poll_params>(parse("", "application/json")).as_text);
+  EXPECT_TRUE(std::get<poll_params>(parse("format=text", "application/json")).as_text);
+}
+
+TEST(PollRequest, RefusesValuesOutOfRange) {
+  for (const char* q : {"since=-1", "since=x", "since=", "timeout=56", "timeout=1.5", "limit=0",
+                        "limit=1001", "format=xml"}) {
+    const auto r = parse(q);
+    ASSERT_TRUE(std::holds_alternative<api_error>(r)) << q;
+    EXPECT_EQ(std::get<api_error>(r).code, "bad_parameter") << q;
+  }
+}
+
+}  // namespace pollchat

@@ -1,0 +1,107 @@
+#include "http/post_request.hpp"
+
+#include <gtest/gtest.h>
+
+namespace pollchat {
+namespace {
+
+namespace http = boost::beast::http;
+
+std::variant<post_fields, api_error> parse(std::string_view type, std::string_view body,
+                                           std::string_view query = "", std::size_t max = 4096) {
+  static std::string query_text;
+  query_text = query;
+  return parse_post(type, body, boost::urls::params_view(query_text), post_limits{max});
+}
+
+post_fields ok(const std::variant<post_fields, api_error>& v) {
+  if (const auto* e = std::get_if<api_error>(&v)) {
+    ADD_FAILURE() << "refused: " << e->code << ": " << e->message;
+    return {};
+  }
+  return std::get<post_fields>(v);
+}
+
+api_error refused(const std::variant<post_fields, api_error>& v) {
+  if (std::holds_alternative<post_fields>(v)) {
+    ADD_FAILURE() << "accepted, expected a refusal";
+    return {};
+  }
+  return std::get<api_error>(v);
+}
+
+}  // namespace
+
+TEST(PostRequest, ReadsTheTutorialsRawCurlForm) {
+  const auto f = ok(parse("application/x-www-form-urlencoded", "body=Hello world!"));
+  EXPECT_EQ(f.body, "Hello world!");
+  EXPECT_EQ(f.name, "anonymous");
+  EXPECT_EQ(f.client, "");
+}
+
+TEST(PostRequest, FormWithoutContentTypeDecodesPlusAndEscapes) {
+  const auto f = ok(parse("", "name=bob&body=a+b%2Bc%20d&client=c1"));
+  EXPECT_EQ(f.body, "a b+c d");
+  EXPECT_EQ(f.name, "bob");
+  EXPECT_EQ(f.client, "c1");
+}
+
+TEST(PostRequest, FormKeepsRawUtf8) {
+  EXPECT_EQ(ok(parse("", "body=h\xC3\xA9llo")).body, "h\xC3\xA9llo");
+}
+
+TEST(PostRequest, BrokenPercentEscapeIsAMalformedForm) {
+  EXPECT_EQ(refused(parse("", "body=100% sure")).code, "malformed_form");
+}
+
+TEST(PostRequest, ReadsJson) {
+  const auto f = ok(parse("application/json; charset=utf-8", R"({"body":"hi","name":"carol"})"));
+  EXPECT_EQ(f.body, "hi");
+  EXPECT_EQ(f.name, "carol");
+}
+
+TEST(PostRequest, RefusesMalformedOrMistypedJson) {
+  EXPECT_EQ(refused(parse("application/json", "{body")).code, "malformed_json");
+  EXPECT_EQ(refused(parse("application/json", "[1]")).code, "malformed_json");
+  EXPECT_EQ(refused(parse("application/json", R"({"body":5})")).code, "bad_parameter");
+}
+
+TEST(PostRequest, TextPlainIsTheWholeMessage) {
+  EXPECT_EQ(ok(parse("text/plain", "body=not a form\n")).body, "body=not a form\n");
+}
+
+TEST(PostRequest, NameAndClientMayComeFromTheQuery) {
+  const auto f = ok(parse("text/plain", "hi", "name=dave&client=xyz"));
+  EXPECT_EQ(f.name, "dave");
+  EXPECT_EQ(f.client, "xyz");
+}
+
+TEST(PostRequest, RefusesEmptyOrMissingBody) {
+  EXPECT_EQ(refused(parse("", "name=bob")).code, "missing_body");
+  EXPECT_EQ(refused(parse("", "body=")).code, "missing_body");
+  EXPECT_EQ(refused(parse("text/plain", "")).code, "missing_body");
+}
+
+TEST(PostRequest, RefusesOversizedMessageWith413) {
+  const auto e = refused(parse("text/plain", std::string(11, 'x'), "", 10));
+  EXPECT_EQ(e.status, http::status::payload_too_large);
+  ok(parse("text/plain", std::string(10, 'x'), "", 10));
+}
+
+TEST(PostRequest, RefusesInvalidUtf8) {
+  EXPECT_EQ(refused(parse("text/plain", "\xFF\xFE")).code, "invalid_utf8");
+  EXPECT_EQ(refused(parse("", "body=%FF")).code, "invalid_utf8");
+}
+
+TEST(PostRequest, RefusesUnsupportedMediaTypeWith415) {
+  EXPECT_EQ(refused(parse("image/png", "x")).status, http::status::unsupported_media_type);
+}
+
+TEST(PostRequest, ValidatesNameAndClient) {
+  EXPECT_EQ(refused(parse("", "body=x&name=" + std::string(33, 'n'))).code, "bad_parameter");
+  EXPECT_EQ(refused(parse("", "body=x&name=a%07b")).code, "bad_parameter");
+  EXPECT_EQ(ok(parse("", "body=x&name=" + std::string(32, 'n'))).name.size(), 32u);
+  EXPECT_EQ(refused(parse("", "body=x&client=" + std::string(65, 'c'))).code, "bad_parameter");
+}
+
+}  // namespace pollchat
