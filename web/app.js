@@ -366,6 +366,7 @@ async function refreshPeople() {
     }),
   );
   els.peopleCount.textContent = `(${members.length})`;
+  refreshRooms(); // the room list shows member counts too
 }
 
 async function refreshRooms() {

@@ -190,6 +190,21 @@ class ChatTest(BrowserTest):
         bs.wait_for(page, lambda d: bs.bodies(d) == ["in lobby"], "the lobby")
         self.assertTrue(page.current_url.endswith("#lobby"))
 
+    def test_unread_count_in_the_title_while_hidden(self):
+        page = self.browser()
+        bs.open_chat(page, self.server, "alice")
+        chat_tab = page.current_window_handle
+        page.switch_to.new_window("tab")  # the chat tab is now in the background
+        bs.curl_post(self.server, "one")
+        bs.curl_post(self.server, "two")
+
+        def chat_title(d):
+            targets = d.execute_cdp_cmd("Target.getTargets", {})["targetInfos"]
+            return next(t["title"] for t in targets if t["targetId"] == chat_tab)
+        bs.wait_for(page, lambda d: chat_title(d) == "(2) #lobby – pollchat", "the unread count")
+        page.switch_to.window(chat_tab)
+        bs.wait_for(page, lambda d: d.title == "#lobby – pollchat", "the count to clear when seen")
+
     def test_phone_size_has_no_horizontal_scrolling(self):
         page = self.browser()
         bs.emulate_phone(page)
