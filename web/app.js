@@ -10,7 +10,7 @@ const MAX_OUTBOX = 100; // messages waiting to be sent (while the server is away
 const POLL_WATCHDOG_MS = 75000; // past the longest poll a server allows (55 s by default)
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 5000;
-const NEW_ROOM = "\u0000new"; // the value of the room list's "new room…" entry
+const NEW_ROOM = ""; // the value of the room list's "new room…" entry (no room is named so)
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -71,6 +71,7 @@ const state = {
   unread: 0,
   lastDay: "",
   peopleTimer: 0,
+  roomList: "", // what the room list shows, to rebuild it only when that changes
 };
 
 // --- text -----------------------------------------------------------------------------------
@@ -382,6 +383,12 @@ async function refreshRooms() {
   }
   names.sort();
   const members = new Map(rooms.map((r) => [r.room, r.members]));
+  // Rebuilding the list while it is open would close it: only when something changed.
+  const shown = JSON.stringify([state.room, names.map((name) => [name, members.get(name)])]);
+  if (shown === state.roomList) {
+    return;
+  }
+  state.roomList = shown;
   const options = names.map((name) => {
     const count = members.get(name);
     const option = element("option", "", count ? `#${name} (${count})` : `#${name}`);
@@ -634,7 +641,7 @@ async function askForRoom() {
   if (room !== null) {
     location.hash = room;
   }
-  refreshRooms(); // puts the list back on the current room
+  els.roomSelect.value = state.room; // back from "new room…" (a new room follows via hashchange)
 }
 
 // --- wiring ---------------------------------------------------------------------------------

@@ -190,6 +190,15 @@ class ChatTest(BrowserTest):
         bs.wait_for(page, lambda d: bs.bodies(d) == ["in lobby"], "the lobby")
         self.assertTrue(page.current_url.endswith("#lobby"))
 
+        # "new room…" asks for a name and goes there; a bad name is refused in the form.
+        Select(select).select_by_visible_text("new room…")
+        bs.answer_question(page, "no spaces please")
+        bs.wait_for(page, lambda d: d.find_element(By.ID, "ask-error").text != "", "the refusal")
+        bs.answer_question(page, "qa")
+        bs.wait_for(page, lambda d: d.current_url.endswith("#qa") and bs.status_state(d) == "connected",
+                    "the new room")
+        bs.wait_until(lambda: bs.room_members(self.server, "qa") == ["alice"], "alice in qa")
+
     def test_unread_count_in_the_title_while_hidden(self):
         page = self.browser()
         bs.open_chat(page, self.server, "alice")
