@@ -17,12 +17,23 @@ namespace urls = boost::urls;
 using json = nlohmann::ordered_json;
 
 // root: GET is the web page, POST a post to the lobby; static_file: the page's own files.
-enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics, static_file, unknown };
+enum class endpoint {
+  root,
+  chat,
+  rooms,
+  room_info,
+  room_leave,
+  healthz,
+  metrics,
+  static_file,
+  unknown
+};
 
 struct target {
   endpoint kind = endpoint::unknown;
   std::string_view room;  // for chat, room_info and room_leave, as written (never decoded)
-  std::string_view file{};  // for static_file: the name after /static/
+  // for static_file: the name after /static/
+  std::string_view file{};
 };
 
 target classify(std::string_view path) {

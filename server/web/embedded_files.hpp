@@ -11,7 +11,7 @@ struct embedded_file {
   const char* name;            // as in web/, e.g. "app.js"
   const unsigned char* bytes;  // `size` bytes (plus a terminating 0 that is not served)
   std::size_t size;
-  const char* etag;            // a quoted strong validator, e.g. "\"3f2a…\""
+  const char* etag;  // a quoted strong validator, e.g. "\"3f2a…\""
 };
 
 std::span<const embedded_file> embedded_files();

@@ -8,7 +8,7 @@
 namespace pollchat {
 
 struct static_asset {
-  std::string_view name;          // as in web/: "index.html", "app.js", ...
+  std::string_view name;  // as in web/: "index.html", "app.js", ...
   std::string_view bytes;
   std::string_view content_type;  // from the name's extension, with a charset for text
   std::string_view etag;          // quoted strong validator, fixed at build time

@@ -74,8 +74,10 @@ struct page_routes : ::testing::Test {
   response reply(http::verb method, const std::string& target,
                  std::vector<std::pair<std::string, std::string>> headers = {}) {
     request req{method, target, 11};
-    for (auto& [k, v] : headers) req.set(k, v);
-    if (method == http::verb::post) req.body() = "body=hi";
+    for (auto& [k, v] : headers)
+      req.set(k, v);
+    if (method == http::verb::post)
+      req.body() = "body=hi";
     req.prepare_payload();
     if (auto refusal = router_->screen(req.base(), "10.0.0.1")) {
       return std::move(*refusal);
@@ -97,7 +99,8 @@ TEST_F(page_routes, RootIsThePageAndStaticHoldsItsFiles) {
   EXPECT_EQ(page["Content-Security-Policy"], page_security_policy);
   EXPECT_EQ(reply(http::verb::get, "/static/style.css").result(), http::status::ok);
   EXPECT_EQ(reply(http::verb::get, "/static/app.js?v=1").result(), http::status::ok);
-  EXPECT_EQ(reply(http::verb::get, "/", {{"If-None-Match", std::string(page[http::field::etag])}}).result(),
+  EXPECT_EQ(reply(http::verb::get, "/", {{"If-None-Match", std::string(page[http::field::etag])}})
+                .result(),
             http::status::not_modified);
 }
 
