@@ -23,6 +23,10 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t batch_limit = 256;  // messages pulled from the room at once
 constexpr std::size_t gather_limit = 64;  // queue items per write
+// Past this much waiting output, input is not read until the output drains below it again. One
+// 4 KiB chunk of commands but /who answers with at most ~110 KiB of notices, so this plus one
+// chunk's answers stays under the 256 KiB bound that is meant for clients that stop reading.
+constexpr std::size_t read_pause_bytes = 64 * 1024;
 // The kernel's send buffer would otherwise grow to megabytes for a client that stops reading;
 // kept small, the 256 KiB outbound queue is what decides who is too slow.
 constexpr int kernel_send_buffer = 64 * 1024;
@@ -235,9 +239,16 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
       }
     }
   }
-  if (phase_ < phase::finishing) {
-    read();
+  if (phase_ >= phase::finishing) {
+    return;
   }
+  // A client that pastes commands faster than it reads their answers is not cut off as too
+  // slow: its input waits (in its own socket) until most of the answers are out.
+  if (queued_bytes_ > read_pause_bytes) {
+    read_paused_ = true;
+    return;
+  }
+  read();
 }
 
 void tcp_session::refuse_long_line() {
@@ -460,6 +471,10 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
     const auto& item = queue_.front();
     queued_bytes_ -= bytes_of(item).size();
     queue_.pop_front();
+  }
+  if (read_paused_ && queued_bytes_ <= read_pause_bytes && phase_ < phase::finishing) {
+    read_paused_ = false;
+    read();
   }
   write();
 }

@@ -95,6 +95,7 @@ class tcp_session : public room_waiter,
   std::array<char, 4096> chunk_{};
   std::string line_;          // the line being received, at most --max-message + 1 bytes
   bool discarding_ = false;   // the current line was too long: drop it up to its end
+  bool read_paused_ = false;  // too much output waits: reading resumes when it drains
 
   std::deque<outbound> queue_;
   std::size_t queued_bytes_ = 0;

@@ -386,6 +386,31 @@ TEST(TcpRoomLimits, ConnectingCostsARateTokenSoReconnectingCannotFloodARoom) {
   EXPECT_GT(last_id, 0);
 }
 
+TEST(TcpRoomLimits, PastedCommandsWaitForTheirAnswersInsteadOfDroppingTheClient) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  line_client a(server.tcp_port());
+  ASSERT_TRUE(a.greeting);
+  // 20,000 /help lines in one go: ~3 MB of answers, far past the 256 KiB outbound bound, while
+  // the client reads as fast as it can.
+  constexpr int count = 20000;
+  std::string bytes;
+  for (int k = 0; k < count; ++k) bytes += "/help\n";
+  std::thread sender([&] { a.connection.send(bytes); });
+  int answered = 0;
+  for (; answered < count; ++answered) {
+    const auto line = a.next(5s);
+    if (!line || !line->starts_with("* /nick NAME")) {
+      ADD_FAILURE() << "answer " << answered << ": " << line.value_or("(nothing)");
+      break;
+    }
+  }
+  sender.join();
+  EXPECT_EQ(answered, count);
+  EXPECT_EQ(metric(server, "pollchat_tcp_clients"), 1);
+  EXPECT_FALSE(server.wait_for_log("too slow to keep up", 100ms));
+}
+
 TEST(TcpRoomShutdown, TcpClientsAreToldGoodbye) {
   server_process server{{"--tcp-listen", "127.0.0.1:0"}};
   ASSERT_TRUE(server.started()) << server.log();
