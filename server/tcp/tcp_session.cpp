@@ -125,7 +125,9 @@ void tcp_session::start() {
         }
       });
     }
-    self->read();
+    if (self->phase_ < phase::finishing) {
+      self->read();
+    }
   });
 }
 
@@ -141,12 +143,12 @@ void tcp_session::stop() {
 
 // One line that tells a newcomer where it is, who it is and how to learn the rest.
 void tcp_session::greet() {
-  const std::string room = std::string(room_registry::lobby);
   if (state_.settings.token.empty()) {
-    say(fmt::format("* welcome to pollchat: you are {} in {}; /help lists the commands", name_, room));
+    say(fmt::format("* welcome to pollchat: you are {} in {}; /help lists the commands", name_,
+                    room_registry::lobby));
   } else {
     say(fmt::format("* welcome to pollchat: this server needs /auth <token> first; then you are {} in {}",
-                    name_, room));
+                    name_, room_registry::lobby));
   }
 }
 
