@@ -14,7 +14,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config ccache \
       libboost1.81-dev libboost-url1.81-dev \
-      nlohmann-json3-dev libcli11-dev libspdlog-dev \
+      nlohmann-json3-dev libcli11-dev libspdlog-dev libssl-dev libreadline-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -53,8 +53,9 @@ RUN set -e; \
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
+# ca-certificates: the trust store poller-client checks an https:// server's certificate against.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) \
+ && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/runtime-packages \
  && groupadd --system --gid 10001 pollchat \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
