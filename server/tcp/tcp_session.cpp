@@ -10,6 +10,7 @@
 
 #include "http/post_request.hpp"
 #include "common/utf8.hpp"
+#include "net/refusal_log.hpp"
 
 namespace pollchat {
 namespace {
@@ -233,6 +234,7 @@ void tcp_session::on_command(std::string_view line) {
     }
     auto target = state_.rooms.find_or_create(argument);
     if (!target) {
+      log_refusal(refusal::rooms_full, state_.settings.max_rooms);
       say("* the server holds its maximum number of rooms; join an existing one");
       return;
     }
