@@ -155,8 +155,7 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
     return usage_error(e.what());
   }
   if (app.count("--version") != 0) {
-    return early_exit{0, "poller-client " + std::string(version) + " (commit " +
-                             std::string(build_commit) + ")\n"};
+    return early_exit{0, version_line("poller-client") + "\n"};
   }
 
   std::string origin;

@@ -9,6 +9,7 @@
 
 #include "http/http_session.hpp"
 #include "net/overload_reply.hpp"
+#include "net/refusal_log.hpp"
 #include "tcp/tcp_session.hpp"
 
 namespace pollchat {
@@ -109,6 +110,7 @@ bool server::open_listener(listener& l, const std::string& address, const char* 
 
 void server::accept_http(tcp::socket socket) {
   if (state_.connections_open.load() >= state_.settings.max_connections) {
+    log_refusal(refusal::connections_full, state_.settings.max_connections);
     reply_overloaded_http(std::move(socket), state_.counters);
     return;
   }
@@ -120,6 +122,7 @@ void server::accept_tcp(tcp::socket socket) {
     return;  // closing the socket is the answer: the server is going away
   }
   if (state_.connections_open.load() >= state_.settings.max_connections) {
+    log_refusal(refusal::connections_full, state_.settings.max_connections);
     reply_overloaded_tcp(std::move(socket));
     return;
   }

@@ -61,7 +61,9 @@ std::string peer_address(const tcp::socket& socket) {
 
 response body_too_large(std::size_t max_body) {
   return router::error({http::status::payload_too_large, "body_too_large",
-                        fmt::format("the request body is limited to {} bytes", max_body)});
+                        fmt::format("the request body is limited to {} bytes (chat-server "
+                                    "--max-body raises it)",
+                                    max_body)});
 }
 
 // A client id lets its holder leave: it never reaches the access log.

@@ -8,6 +8,7 @@
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
 #include "http/request_rules.hpp"
+#include "net/refusal_log.hpp"
 #include "net/same_secret.hpp"
 #include "web/page_reply.hpp"
 
@@ -141,6 +142,7 @@ response rate_limited(rate_limiter::clock::duration wait, std::string_view what)
 
 // Rooms live as long as the server, so the wait is a guess: the limit lifts with a restart.
 response too_many_rooms(std::size_t max_rooms) {
+  log_refusal(refusal::rooms_full, max_rooms);
   auto res = router::error({http::status::too_many_requests, "too_many_rooms",
                             fmt::format("the server holds its maximum of {} rooms; use an existing one",
                                         max_rooms)});

@@ -12,6 +12,7 @@
 
 #include "common/names.hpp"
 #include "common/utf8.hpp"
+#include "net/refusal_log.hpp"
 #include "net/same_secret.hpp"
 
 namespace pollchat {
@@ -382,6 +383,7 @@ void tcp_session::change_room(std::string_view argument) {
   }
   auto target = state_.rooms.find_or_create(argument);
   if (!target) {
+    log_refusal(refusal::rooms_full, state_.settings.max_rooms);
     say("* the server holds its maximum number of rooms; join an existing one");
     return;
   }
