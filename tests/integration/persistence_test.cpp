@@ -153,7 +153,7 @@ TEST(Persistence, CleanStopLeavesEveryMemberAndKeepsTheEpoch) {
     server_process server(with_data(dir.data(), {"--tcp-listen", "127.0.0.1:0"}));
     ASSERT_TRUE(server.started()) << server.log();
     test_connection line(server.tcp_port());
-    ASSERT_TRUE(line.read_line());  // the greeting
+    ASSERT_TRUE(line.connected());
     test_connection poller(server.port());
     ASSERT_TRUE(poller.send(make_request("GET", "/chat?client=c1&name=alice&timeout=30")));
     ASSERT_TRUE(wait_until([&] { return history_of(server)["messages"].size() == 2; }, 5s))
