@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -33,6 +34,32 @@ long resident_mib() {
     std::fclose(f);
   }
   return resident * sysconf(_SC_PAGESIZE) / (1024 * 1024);
+}
+// Descriptors the server needs besides its connections: listeners, epoll, the log, the files of
+// a store, and the over-cap connections being answered.
+constexpr rlim_t descriptor_margin = 64;
+
+// Each connection is a descriptor. Distributions start processes with a soft limit of 1024
+// whatever the hard limit: raise it as far as allowed, and say so when that is still too low
+// for --max-connections (clients beyond it would wait in the accept backlog).
+void raise_open_files_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    }
+  }
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + descriptor_margin;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn("open files limit is {}, below --max-connections {} + {}; raise it (ulimit -n, "
+                 "LimitNOFILE=, docker --ulimit nofile=) or lower --max-connections",
+                 limit.rlim_cur, max_connections, descriptor_margin);
+  }
 }
 }  // namespace
 
@@ -120,6 +147,7 @@ server::~server() {
 }
 
 bool server::open() {
+  raise_open_files_limit(state_.settings.max_connections);
   // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
   return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
          open_listener(*http_, state_.settings.listen, "http");

@@ -79,6 +79,9 @@ class http_session : public room_waiter,
   void next_request();
   void receive();
   bool on_header();  // false: the request was answered (refused) or waits for 100 Continue
+  bool screen_message(const request_header& header);
+  bool unparsed_beyond_limit() const;
+  void refuse_unbounded_framing();
   void parse_failed(boost::beast::error_code ec);
   void send_continue();
   void handle_request();
@@ -100,6 +103,11 @@ class http_session : public room_waiter,
   void linger();
   void close();
 
+  // Shutdown: a request being received, or pipelined behind the last answer, gets a 503.
+  void refuse_for_drain();
+  void answer_pipelined_for_drain();
+  bool starts_head_request() const;
+
   boost::asio::ip::tcp::socket socket_;
   deadline deadline_;
   boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed
@@ -114,6 +122,7 @@ class http_session : public room_waiter,
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool screened_ = false;     // its header has passed screen()
+  bool head_request_ = false;  // HEAD: the answer is sent without its body
   std::string request_line_;  // for --access-log only
   std::chrono::steady_clock::time_point request_start_;
 
@@ -132,6 +141,7 @@ class http_session : public room_waiter,
   std::optional<response> out_;  // the response being written
   std::string wire_head_;                    // its status line and fields, as sent
   std::vector<boost::asio::const_buffer> wire_;  // what is left of it to write
+  bool drain_closes_ = false;  // the answer closes the connection only because of the drain
   unsigned inline_depth_ = 0;  // answers written at once in a row (pipelining), to bound the stack
 
   bool reading_ = false;      // a wait for input (or a read turn) is pending

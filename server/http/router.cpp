@@ -7,6 +7,7 @@
 
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
+#include "http/request_rules.hpp"
 
 namespace pollchat {
 namespace {
@@ -53,20 +54,26 @@ target classify(std::string_view path) {
   return {};
 }
 
-// The methods each endpoint answers; the Allow header of a 405.
+// The methods each endpoint answers; the Allow header of a 405. HEAD goes wherever GET goes.
 std::string_view allowed_methods(endpoint kind) {
   switch (kind) {
     case endpoint::root:
     case endpoint::chat:
-      return "GET, POST";
+      return "GET, HEAD, POST";
     case endpoint::room_leave:
       return "POST";
     default:
-      return "GET";
+      return "GET, HEAD";
   }
 }
 
+// HEAD asks for what GET would answer, without the body (RFC 9110 §9.3.2).
+bool is_get(http::verb method) { return method == http::verb::get || method == http::verb::head; }
+
 bool method_allowed(endpoint kind, http::verb method) {
+  if (method == http::verb::head) {
+    method = http::verb::get;
+  }
   switch (kind) {
     case endpoint::root:
       return method == http::verb::post || method == http::verb::get;  // GET: 404 for now
@@ -132,18 +139,6 @@ response too_many_rooms(std::size_t max_rooms) {
   return res;
 }
 
-// Without `since` the reader waits for the next message; a cursor from another epoch or from
-// beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
-// ids that will never come.
-std::uint64_t pick_cursor(const poll_params& params, std::uint64_t newest,
-                          std::string_view epoch) {
-  if (!params.since) {
-    return newest;
-  }
-  const bool other_epoch = params.epoch && *params.epoch != epoch;
-  return (other_epoch || *params.since > newest) ? 0 : *params.since;
-}
-
 }  // namespace
 
 response router::error(const api_error& e) {
@@ -169,9 +164,9 @@ response router::store_unavailable() {
 }
 
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
-  const auto url = urls::parse_origin_form(header.target());
-  const target t = url ? classify(url->encoded_path()) : target{};
-  const bool get = header.method() == http::verb::get;
+  const auto url = parse_target(header.target());
+  const target t = url ? classify(route_path(*url)) : target{};
+  const bool get = is_get(header.method());
   const bool healthz = t.kind == endpoint::healthz && get;
   if (state_.draining.load() && !healthz) {
     return shutting_down();
@@ -201,10 +196,9 @@ std::optional<response> router::screen(const request_header& header, std::string
     return not_found();
   }
   if (!method_allowed(t.kind, header.method())) {
+    // The message does not name the method, so HEAD's Content-Length is GET's.
     auto res = error({http::status::method_not_allowed, "method_not_allowed",
-                      fmt::format("{} is not allowed here; use {}",
-                                  std::string_view(header.method_string()),
-                                  allowed_methods(t.kind))});
+                      fmt::format("this path takes only {}", allowed_methods(t.kind))});
     res.set(http::field::allow, allowed_methods(t.kind));
     return res;
   }
@@ -227,15 +221,15 @@ std::optional<response> router::screen(const request_header& header, std::string
 }
 
 route_result router::route(const request& req, std::string_view peer) {
-  const auto url = urls::parse_origin_form(req.target());
+  const auto url = parse_target(req.target());
   if (!url) {
     return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
   }
   urls::encoding_opts opts;
   opts.space_as_plus = true;
   const urls::params_view query = url->params(opts);
-  const target t = classify(url->encoded_path());
-  const bool get = req.method() == http::verb::get;
+  const target t = classify(route_path(*url));
+  const bool get = is_get(req.method());
 
   switch (t.kind) {
     case endpoint::root:
@@ -244,6 +238,9 @@ route_result router::route(const request& req, std::string_view peer) {
       }
       return post_message(req, query, t.room);
     case endpoint::chat:
+      if (req.method() == http::verb::head) {
+        return {peek_poll(req, query, t.room), {}};
+      }
       if (get) {
         return start_poll(req, query, t.room, peer);
       }
@@ -347,25 +344,57 @@ route_result router::start_poll(const request& req, const urls::params_view& que
         const bool since_arrival = !params.since.has_value();
         poll_plan plan{target_room, 0, params.limit, params.as_text, params.timeout,
                        std::move(member_key), std::move(join), since_arrival};
-        plan.cursor = pick_cursor(params, target_room->last_id(), state_.epoch);
+        plan.cursor = cursor_for(params, target_room->last_id());
         return {std::nullopt, std::move(plan), std::nullopt};
       }
       store.append(target_room, std::move(*join), {}, nullptr);
     }
   }
 
-  const std::uint64_t cursor = pick_cursor(params, target_room->last_id(), state_.epoch);
+  const std::uint64_t cursor = cursor_for(params, target_room->last_id());
   return {std::nullopt,
           poll_plan{std::move(target_room), cursor, params.limit, params.as_text, params.timeout,
                     std::move(member_key), std::nullopt, false},
           std::nullopt};
 }
 
+// Without `since` the reader waits for the next message; a cursor from another epoch or from
+// beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
+// ids that will never come.
+std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest) const {
+  if (!params.since) {
+    return newest;
+  }
+  const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
+  return (other_epoch || *params.since > newest) ? 0 : *params.since;
+}
+
+// HEAD /chat...: the status and headers GET would give at once (as with timeout=0). HEAD is
+// safe: it never parks, never makes its client a member, and never creates the room (a room
+// that does not exist answers as an empty one, which is what GET would create).
+response router::peek_poll(const request& req, const urls::params_view& query,
+                           std::string_view room_name) {
+  auto parsed = parse_poll(query, req[http::field::accept],
+                           poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    return error(*e);
+  }
+  const auto& params = std::get<poll_params>(parsed);
+  batch messages;
+  if (const auto target_room = state_.rooms.find(room_name)) {
+    messages = target_room->read(cursor_for(params, target_room->last_id()), params.limit);
+  }
+  return poll_answer(room_name, params.as_text, messages);
+}
 
 response router::answer_poll(const poll_plan& plan, const batch& messages) {
   state_.counters.deliveries_total.fetch_add(messages.messages.size(), std::memory_order_relaxed);
+  return poll_answer(plan.target->name(), plan.as_text, messages);
+}
+
+response router::poll_answer(std::string_view room_name, bool as_text, const batch& messages) const {
   response res;
-  if (plan.as_text) {
+  if (as_text) {
     if (messages.messages.empty()) {
       res = make_response(http::status::no_content, "text/plain; charset=utf-8", {});
     } else {
@@ -376,7 +405,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
   } else {
     res = make_response(http::status::ok, "application/json",
                         fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
-                                    plan.target->name(), state_.epoch));
+                                    room_name, state_.epoch));
     res.body().items = messages.messages;
     res.body().separator = ",";
     res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"
