@@ -70,10 +70,11 @@ std::unique_ptr<message_store> open_store(const config& settings, std::string& e
   return sqlite_store::open(settings, error);
 }
 
-server::server(config settings, std::unique_ptr<message_store> store)
+server::server(config settings, trusted_proxies trusted, std::unique_ptr<message_store> store)
     : store_(std::move(store)),
       loaded_(store_ ? store_->take_loaded() : loaded_state{}),
       state_(std::move(settings), loaded_.epoch),
+      trusted_(std::move(trusted)),
       ioc_(static_cast<int>(state_.settings.threads)),
       http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                        [this](tcp::socket s) { accept_http(std::move(s)); })),
@@ -148,6 +149,10 @@ server::~server() {
 
 bool server::open() {
   raise_open_files_limit(state_.settings.max_connections);
+  if (trusted_.trusts_everyone()) {
+    spdlog::warn("--trusted-proxies trusts every address: any client can choose its own "
+                 "address with X-Forwarded-For, and so escape its rate limit");
+  }
   // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
   return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
          open_listener(*http_, state_.settings.listen, "http");
@@ -180,7 +185,7 @@ void server::accept_http(tcp::socket socket) {
     reply_overloaded_http(std::move(socket), state_.counters);
     return;
   }
-  std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+  std::make_shared<http_session>(std::move(socket), state_, sessions_, trusted_)->start();
 }
 
 void server::accept_tcp(tcp::socket socket) {

@@ -37,6 +37,11 @@ struct config {
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
   std::string data_dir;         // where messages are persisted (SQLite); empty: in memory
   std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
+  // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
+  // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
+  // address parser), which names `trusted_proxies_origin` in its error.
+  std::string trusted_proxies;
+  std::string trusted_proxies_origin = "--trusted-proxies";  // or CHAT_TRUSTED_PROXIES
   bool access_log = false;
   bool healthcheck = false;  // run as a health probe of a running server, then exit
 };

@@ -13,6 +13,8 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <span>
+
+#include "net/client_address.hpp"
 #include <utility>
 
 #include "http/request_rules.hpp"
@@ -47,6 +49,12 @@ constexpr auto drain_linger_time = std::chrono::milliseconds(500);
 // session (shared message bytes) until --io-timeout closes the connection.
 constexpr int send_buffer_size = 64 * 1024;
 
+std::optional<asio::ip::address> peer_ip(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::nullopt : std::optional(endpoint.address());
+}
+
 std::string peer_address(const tcp::socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -77,12 +85,16 @@ bool expects_continue(const request_header& header) {
 
 }  // namespace
 
-http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry)
+http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry,
+                           const trusted_proxies& trusted)
     : socket_(std::move(socket)),
       state_(state),
       registry_(registry),
       router_(state),
       peer_(peer_address(socket_)),
+      peer_ip_(peer_ip(socket_)),
+      trusted_(trusted),
+      client_(peer_),
       poll_timer_(socket_.get_executor()) {
   state_.connections_open.fetch_add(1);
 }
@@ -266,6 +278,7 @@ void http_session::next_request() {
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
   head_request_ = false;
+  client_ = peer_;  // until a header names another (an early failure is logged as the peer's)
   idle_ = true;
   // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
   // next request unless a large one grew it.
@@ -363,6 +376,7 @@ bool http_session::on_header() {
   version_ = header.version();
   keep_alive_ = header.keep_alive();
   head_request_ = header.method() == http::verb::head;
+  find_client();
   if (state_.settings.access_log) {
     request_line_ = fmt::format("{} {}", std::string_view(header.method_string()),
                                 redact_client(header.target()));
@@ -370,7 +384,7 @@ bool http_session::on_header() {
   if (!screen_message(header)) {
     return false;
   }
-  if (auto refusal = router_.screen(header, peer_)) {
+  if (auto refusal = router_.screen(header, client_)) {
     // The body was not read, so where the next request starts is unknown: close after this.
     send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
     return false;
@@ -402,6 +416,17 @@ bool http_session::screen_message(const request_header& header) {
     return false;
   }
   return true;
+}
+
+// Behind a trusted proxy the client is whom its forwarding headers name (net/client_address);
+// connection accounting stays with the peer.
+void http_session::find_client() {
+  if (trusted_.empty() || !peer_ip_) {
+    return;  // the common case costs nothing
+  }
+  if (const auto forwarded = forwarded_client(*peer_ip_, trusted_, parser_->get())) {
+    client_ = forwarded->to_string();
+  }
 }
 
 // A malformed request is answered and the connection closed: where the next one would start is
@@ -438,7 +463,7 @@ void http_session::send_continue() {
 void http_session::handle_request() {
   const request req = parser_->release();
   parser_.reset();
-  route_result routed = router_.route(req, peer_);
+  route_result routed = router_.route(req, client_);
   if (routed.post) {
     begin_post(std::move(*routed.post));
   } else if (routed.poll && routed.poll->join) {
@@ -581,7 +606,7 @@ void http_session::send(response res, bool close_after) {
   state_.counters.count_response(status);
   if (state_.settings.access_log) {
     const auto elapsed = std::chrono::steady_clock::now() - request_start_;
-    spdlog::info("access {} \"{}\" {} {:.1f}ms", peer_, request_line_, status,
+    spdlog::info("access {} \"{}\" {} {:.1f}ms", client_, request_line_, status,
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
   out_ = std::move(res);

@@ -36,6 +36,7 @@
 #include "http/router.hpp"
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
+#include "net/trusted_proxies.hpp"
 
 namespace pollchat {
 
@@ -45,7 +46,7 @@ class http_session : public room_waiter,
                      public std::enable_shared_from_this<http_session> {
  public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_state& state,
-               session_registry& registry);
+               session_registry& registry, const trusted_proxies& trusted);
   ~http_session() override;
 
   void start();
@@ -85,6 +86,7 @@ class http_session : public room_waiter,
   void parse_failed(boost::beast::error_code ec);
   void send_continue();
   void handle_request();
+  void find_client();
 
   // Waiting for the store.
   void begin_post(post_plan plan);
@@ -116,7 +118,11 @@ class http_session : public room_waiter,
   session_registry& registry_;
   std::uint64_t registry_id_ = 0;
   router router_;
-  const std::string peer_;  // client address, for the post rate limit and logs
+  const std::string peer_;  // the TCP peer's address
+  const std::optional<boost::asio::ip::address> peer_ip_;  // nullopt: unknown (never trusted)
+  const trusted_proxies& trusted_;
+  // The request's client: the peer, or whom a trusted proxy names. Post rate limit, access log.
+  std::string client_;
 
   // The request being answered.
   unsigned version_ = 11;

@@ -8,6 +8,8 @@
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
 #include "http/request_rules.hpp"
+#include "net/same_secret.hpp"
+#include "web/page_reply.hpp"
 
 namespace pollchat {
 namespace {
@@ -16,11 +18,24 @@ namespace http = boost::beast::http;
 namespace urls = boost::urls;
 using json = nlohmann::ordered_json;
 
-enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics, unknown };
+// root: GET is the web page, POST a post to the lobby; static_file: the page's own files.
+enum class endpoint {
+  root,
+  chat,
+  rooms,
+  room_info,
+  room_leave,
+  healthz,
+  metrics,
+  static_file,
+  unknown
+};
 
 struct target {
   endpoint kind = endpoint::unknown;
   std::string_view room;  // for chat, room_info and room_leave, as written (never decoded)
+  // for static_file: the name after /static/
+  std::string_view file{};
 };
 
 target classify(std::string_view path) {
@@ -51,6 +66,9 @@ target classify(std::string_view path) {
     }
   }
   if (auto t = room_after("/rooms/", endpoint::room_info)) return *t;
+  if (auto t = room_after("/static/", endpoint::static_file)) {
+    return {t->kind, {}, t->room};
+  }
   return {};
 }
 
@@ -76,7 +94,7 @@ bool method_allowed(endpoint kind, http::verb method) {
   }
   switch (kind) {
     case endpoint::root:
-      return method == http::verb::post || method == http::verb::get;  // GET: 404 for now
+      return method == http::verb::post || method == http::verb::get;
     case endpoint::chat:
       return method == http::verb::get || method == http::verb::post;
     case endpoint::room_leave:
@@ -86,15 +104,6 @@ bool method_allowed(endpoint kind, http::verb method) {
     default:
       return method == http::verb::get;
   }
-}
-
-// Compares without stopping at the first difference, so timing does not reveal the token.
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
 }
 
 response make_response(http::status status, std::string_view content_type, std::string body) {
@@ -175,7 +184,8 @@ std::optional<response> router::screen(const request_header& header, std::string
   // The token comes before everything else, so an unknown or malformed path without it is
   // 401 too: nothing about the server is revealed to whoever lacks it.
   const std::string& token = state_.settings.token;
-  const bool public_page = t.kind == endpoint::root && get;
+  // The page and its files need no token: the page asks for it (SPEC §5).
+  const bool public_page = (t.kind == endpoint::root || t.kind == endpoint::static_file) && get;
   if (!token.empty() && !healthz && !public_page) {
     const std::string_view auth = header[http::field::authorization];
     constexpr std::string_view scheme = "bearer ";
@@ -234,7 +244,10 @@ route_result router::route(const request& req, std::string_view peer) {
   switch (t.kind) {
     case endpoint::root:
       if (get) {
-        return {not_found(), {}};  // the web page comes with its own issue
+        if (auto page = page_reply("index.html", req[http::field::if_none_match])) {
+          return {std::move(*page), {}};
+        }
+        return {not_found(), {}};  // not reached: the build always embeds index.html
       }
       return post_message(req, query, t.room);
     case endpoint::chat:
@@ -262,6 +275,14 @@ route_result router::route(const request& req, std::string_view peer) {
                             state_.counters.render(now) + store_of(state_).render_metrics()),
               {}};
     }
+    case endpoint::static_file:
+      // The page itself lives at / only: under /static/ its relative URLs would point nowhere.
+      if (t.file != "index.html") {
+        if (auto res = page_reply(t.file, req[http::field::if_none_match])) {
+          return {std::move(*res), {}};
+        }
+      }
+      return {error({http::status::not_found, "not_found", "no such file under /static/"}), {}};
     case endpoint::unknown:
       break;
   }

@@ -50,7 +50,7 @@ TEST_F(Errors, UnknownPathIs404) {
   const auto res = get(server, "/nowhere");
   EXPECT_EQ(res->result_int(), 404);
   EXPECT_EQ(error_code(res), "not_found");
-  EXPECT_EQ(get(server, "/")->result_int(), 404);  // the web page comes with its own issue
+  EXPECT_EQ(get(server, "/static/nowhere.js")->result_int(), 404);
 }
 
 TEST_F(Errors, WrongMethodIs405WithAllow) {
