@@ -1,6 +1,7 @@
 // chat-server: flags -> config, logging, then serve until a signal drains it.
 
 #include <cstdio>
+#include <string>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -32,7 +33,15 @@ int main(int argc, char** argv) {
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 
-  pollchat::server server(settings, std::get<pollchat::trusted_proxies>(std::move(trusted)));
+  // Opened before listening: a data directory that cannot be used is a usage error (exit 2).
+  std::string problem;
+  auto store = pollchat::open_store(settings, problem);
+  if (!problem.empty()) {
+    std::fprintf(stderr, "chat-server: %s\n", problem.c_str());
+    return 2;
+  }
+  pollchat::server server(settings, std::get<pollchat::trusted_proxies>(std::move(trusted)),
+                         std::move(store));
   if (!server.open()) {
     return 1;
   }

@@ -1,15 +1,18 @@
 #include "app/server.hpp"
 
 #include <boost/asio/post.hpp>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdio>
 #include <spdlog/spdlog.h>
 #include <vector>
 
 #include "http/http_session.hpp"
 #include "net/overload_reply.hpp"
 #include "net/refusal_log.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 #include "tcp/tcp_session.hpp"
 
 namespace pollchat {
@@ -20,6 +23,19 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
 constexpr auto drain_tick = std::chrono::milliseconds(10);
+
+// The resident memory of this process in MiB, for the startup log (0 when unknown).
+long resident_mib() {
+  long pages = 0;
+  long resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+      resident = 0;
+    }
+    std::fclose(f);
+  }
+  return resident * sysconf(_SC_PAGESIZE) / (1024 * 1024);
+}
 // Descriptors the server needs besides its connections: listeners, epoll, the log, the files of
 // a store, and the over-cap connections being answered.
 constexpr rlim_t descriptor_margin = 64;
@@ -48,8 +64,17 @@ void raise_open_files_limit(std::size_t max_connections) {
 }
 }  // namespace
 
-server::server(config settings, trusted_proxies trusted)
-    : state_(std::move(settings)),
+std::unique_ptr<message_store> open_store(const config& settings, std::string& error) {
+  if (settings.data_dir.empty()) {
+    return nullptr;
+  }
+  return sqlite_store::open(settings, error);
+}
+
+server::server(config settings, trusted_proxies trusted, std::unique_ptr<message_store> store)
+    : store_(std::move(store)),
+      loaded_(store_ ? store_->take_loaded() : loaded_state{}),
+      state_(std::move(settings), loaded_.epoch),
       trusted_(std::move(trusted)),
       ioc_(static_cast<int>(state_.settings.threads)),
       http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
@@ -62,6 +87,54 @@ server::server(config settings, trusted_proxies trusted)
     tcp_ = std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                       [this](tcp::socket s) { accept_tcp(std::move(s)); });
   }
+  if (store_) {
+    restore();
+  }
+}
+
+// Rooms, messages and keys from the store, before anyone can read; then the store takes over.
+void server::restore() {
+  std::size_t rooms = 0;
+  for (auto& loaded : loaded_.rooms) {
+    const auto r = state_.rooms.find_or_create(loaded.name);
+    if (!r) {
+      spdlog::warn("store: room '{}' not loaded: over --max-rooms ({})", loaded.name,
+                   state_.settings.max_rooms);
+      continue;
+    }
+    ++rooms;
+    r->restore(loaded.recent);
+    for (auto& key : loaded.keys) {
+      r->restore_key(std::move(key.value), std::move(key.message), key.stored);
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - loaded_.began;
+  spdlog::info("store: {} loaded: {} rooms, {} messages in {} ms (--sync {}, RSS {} MiB)",
+               state_.settings.data_dir, rooms, loaded_.messages,
+               std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+               state_.settings.sync, resident_mib());
+  loaded_ = {};
+  state_.store = store_.get();
+  state_.rooms.on_create([store = store_.get()](const std::shared_ptr<room>& r) {
+    store->room_created(r);
+  });
+  store_->start();
+}
+
+// Every member leaves, then everything queued is committed.
+void server::close_store() {
+  if (!store_) {
+    return;
+  }
+  std::size_t leaves = 0;
+  for (const auto& r : state_.rooms.list()) {
+    for (auto& leave : r->dismiss_all()) {
+      emit(*store_, r, std::move(leave));
+      ++leaves;
+    }
+  }
+  store_->close();
+  spdlog::info("store: closed ({} members left)", leaves);
 }
 
 server::~server() {
@@ -137,8 +210,11 @@ void server::sweep_presence() {
       return;
     }
     const auto grace = std::chrono::seconds(state_.settings.presence_grace);
+    message_store& store = store_of(state_);
     for (const auto& r : state_.rooms.list()) {
-      r->expire_members(grace);
+      for (auto& leave : r->expire(grace)) {
+        emit(store, r, std::move(leave));
+      }
     }
     sweep_presence();
   });
@@ -188,6 +264,7 @@ int server::run() {
   for (auto& t : extra) {
     t.join();
   }
+  close_store();
 
   bool expired = false;
   {

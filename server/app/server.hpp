@@ -6,6 +6,10 @@
 // parked poll is answered 503 at once, each TCP client is told goodbye) and stops idle
 // keep-alive connections; busy ones close after their answer. run() then returns by itself when the last connection is gone. A
 // watchdog is the backstop: past --shutdown-grace it stops the loop and run() reports failure.
+// Sessions waiting for the store hold work on the loop, so their answers go out before run()
+// returns. Then, with a durable store: every member still in a room leaves (presence is not
+// kept across a restart, so the history never keeps a join without its leave), and the store
+// commits everything queued and stops.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,14 +25,20 @@
 #include "net/listener.hpp"
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
+#include "store/message_store.hpp"
 #include "net/trusted_proxies.hpp"
 
 namespace pollchat {
 
+// The store --data-dir asks for (created, checked, locked and loaded), or nullptr for the
+// in-memory one. On failure nullptr and `error` says why; the caller exits 2 before listening.
+std::unique_ptr<message_store> open_store(const config& settings, std::string& error);
+
 class server {
  public:
   // `trusted` is settings.trusted_proxies, parsed (main() refuses a bad list before this).
-  explicit server(config settings, trusted_proxies trusted = {});
+  explicit server(config settings, trusted_proxies trusted = {},
+                  std::unique_ptr<message_store> store = nullptr);
   ~server();
 
   // Resolves and binds --listen (and --tcp-listen); false, with the reason logged, when it
@@ -51,7 +61,12 @@ class server {
   bool open_listener(listener& l, const std::string& address, const char* scheme);
   void sweep_presence();
   void sweep_deadlines();
+  void restore();
+  void close_store();
 
+  // Declared first: sessions and rooms hand it messages until the very end.
+  std::unique_ptr<message_store> store_;
+  loaded_state loaded_;  // what the store held at start; emptied once the rooms have it
   // Declared before the io_context: if the grace runs out, handlers still holding sessions are
   // destroyed with the io_context, and those sessions still use the state and the registry.
   server_state state_;

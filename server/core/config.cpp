@@ -211,6 +211,11 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--io-timeout", c.io_timeout,
       "Seconds to receive a request's header or body, or to send a response")
       ->check(CLI::Range(1u, 3600u));
+  add(app, "--data-dir", c.data_dir,
+      "Directory to keep rooms and messages in (SQLite), created when missing; empty: in memory");
+  add(app, "--sync", c.sync,
+      "With --data-dir: 'full' survives power loss, 'normal' survives a crash of the process")
+      ->check(CLI::IsMember({"full", "normal"}));
   add(app, "--trusted-proxies", c.trusted_proxies,
       "Proxies (addresses, CIDR blocks; comma-separated) whose Forwarded or X-Forwarded-For "
       "names the client; empty: trust no one");

@@ -35,6 +35,8 @@ struct config {
   unsigned presence_grace = 10;  // seconds an HTTP member stays after its last poll ended
   unsigned idle_timeout = 60;   // seconds a keep-alive connection may wait for a request
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
+  std::string data_dir;         // where messages are persisted (SQLite); empty: in memory
+  std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
   // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
   // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
   // address parser), which names `trusted_proxies_origin` in its error.

@@ -75,6 +75,15 @@ std::vector<std::string> presence::expire(clock::time_point now, clock::duration
   return gone;
 }
 
+std::vector<std::string> presence::clear() {
+  std::vector<std::string> names;
+  for (auto& info : list()) {
+    names.push_back(std::move(info.name));
+  }
+  members_.clear();
+  return names;
+}
+
 std::vector<member_info> presence::list() const {
   std::vector<member_info> out;
   out.reserve(members_.size());

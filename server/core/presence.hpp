@@ -52,6 +52,9 @@ class presence {
   // their names, in no particular order.
   std::vector<std::string> expire(clock::time_point now, clock::duration grace);
 
+  // Removes every member (a clean stop); their names, earliest join first.
+  std::vector<std::string> clear();
+
   std::vector<member_info> list() const;  // sorted by join time
   std::size_t size() const { return members_.size(); }
   bool contains(const std::string& client) const { return members_.contains(client); }

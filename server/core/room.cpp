@@ -90,9 +90,87 @@ std::size_t room::parked() const {
 
 message_ptr room::append_locked(message_draft draft) {
   auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
-  ++last_id_;
-  history_.append(m);
+  append_locked(m);
   return m;
+}
+
+void room::append_locked(message_ptr m) {
+  last_id_ = m->id;
+  history_.append(std::move(m));
+}
+
+message_ptr room::find_key(std::string_view key) {
+  const std::lock_guard lock(mutex_);
+  return idempotency_.find(key, idempotency_cache::clock::now());
+}
+
+void room::publish(std::span<const durable> messages) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto steady_now = idempotency_cache::clock::now();
+    for (const auto& d : messages) {
+      append_locked(d.message);
+      if (!d.key.empty()) {
+        idempotency_.remember(std::string(d.key), d.message, steady_now);
+      }
+    }
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
+void room::restore(std::span<const message_ptr> recent) {
+  const std::lock_guard lock(mutex_);
+  for (const auto& m : recent) {
+    append_locked(m);
+  }
+}
+
+void room::restore_key(std::string key, message_ptr m,
+                       std::chrono::system_clock::time_point stored) {
+  // The cache runs on the steady clock: place the key as far in its past as it is old.
+  const auto age = std::chrono::system_clock::now() - stored;
+  const std::lock_guard lock(mutex_);
+  idempotency_.remember(std::move(key), std::move(m),
+                        idempotency_cache::clock::now() -
+                            std::chrono::duration_cast<idempotency_cache::clock::duration>(age));
+}
+
+std::optional<message_draft> room::admit(const std::string& client, std::string_view name,
+                                         member_via via) {
+  const std::lock_guard lock(mutex_);
+  if (!members_.touch(client, name, via, presence::clock::now())) {
+    return std::nullopt;
+  }
+  return message_draft{message_type::join, std::string(name), {}};
+}
+
+std::optional<message_draft> room::dismiss(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  auto name = members_.leave(client);
+  if (!name) {
+    return std::nullopt;
+  }
+  return message_draft{message_type::leave, std::move(*name), {}};
+}
+
+std::vector<message_draft> room::expire(presence::clock::duration grace) {
+  std::vector<message_draft> out;
+  const std::lock_guard lock(mutex_);
+  for (auto& name : members_.expire(presence::clock::now(), grace)) {
+    out.push_back({message_type::leave, std::move(name), {}});
+  }
+  return out;
+}
+
+std::vector<message_draft> room::dismiss_all() {
+  std::vector<message_draft> out;
+  const std::lock_guard lock(mutex_);
+  for (auto& name : members_.clear()) {
+    out.push_back({message_type::leave, std::move(name), {}});
+  }
+  return out;
 }
 
 std::uint64_t room::join(const std::string& client, std::string_view name, member_via via) {

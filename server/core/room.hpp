@@ -24,11 +24,22 @@
 //    never holds a dead entry and never grows past the readers actually parked.
 //  * close() is level-triggered: it wakes every waiter, and every later poll() answers
 //    `closed` at once, so a reader that parks during shutdown is not forgotten.
+//
+// Behind a store
+// --------------
+// post() numbers and appends a message at once: that is the in-memory store. A durable store
+// (store/message_store.hpp) numbers messages itself, off the event loop, and hands them to
+// publish() only once they are committed: publish() is post()'s second half (append, bump,
+// trim, swap the waiters out, notify outside the lock), so a reader can never see a message
+// that a crash would take back. Presence is split the same way: admit(), dismiss() and
+// expire() change the membership and return the join or leave to hand to the store.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -112,10 +123,35 @@ class room {
   std::uint64_t last_id() const;
   std::size_t parked() const;
 
+  // --- the store's side ---------------------------------------------------------------------
+  // The message stored under `key` in the last ten minutes, or nullptr. Thread-safe.
+  message_ptr find_key(std::string_view key);
+
+  // A durable message and the Idempotency-Key it was posted with (empty: none).
+  struct durable {
+    message_ptr message;
+    std::string_view key;
+  };
+  // Makes committed messages visible: appends them (each one past the newest id), remembers
+  // their keys and wakes every parked waiter once. Thread-safe.
+  void publish(std::span<const durable> messages);
+
+  // What the store kept from an earlier run, before anyone reads: the newest messages (oldest
+  // first, contiguous ids) and the keys of the last ten minutes. Thread-safe.
+  void restore(std::span<const message_ptr> recent);
+  void restore_key(std::string key, message_ptr m, std::chrono::system_clock::time_point stored);
+
   // Presence (SPEC §4). Joining and leaving are messages in the room's history, emitted under
   // the same lock as the membership change, so they are ordered with everything else.
   // Returns the id of the join message, or 0 when `client` was a member already (refreshed).
   std::uint64_t join(const std::string& client, std::string_view name, member_via via);
+  // The same membership changes for a room behind a store: each returns the join or leave
+  // message to hand to the store (nothing when the membership did not change).
+  std::optional<message_draft> admit(const std::string& client, std::string_view name,
+                                     member_via via);
+  std::optional<message_draft> dismiss(const std::string& client);
+  std::vector<message_draft> expire(presence::clock::duration grace);
+  std::vector<message_draft> dismiss_all();  // a clean stop: every member leaves
   void refresh(const std::string& client);  // a post: keeps an existing member's lease fresh
   presence::membership poll_began(const std::string& client);
   void poll_ended(const std::string& client, presence::membership held);
@@ -135,6 +171,7 @@ class room {
 
   batch read_locked(std::uint64_t cursor, std::size_t limit) const;
   message_ptr append_locked(message_draft draft);
+  void append_locked(message_ptr m);
   bool is_parked_locked(const room_waiter& waiter) const;
   static void notify_all(const std::vector<parked_waiter>& waiters);
 

@@ -17,6 +17,7 @@ std::shared_ptr<room> room_registry::find(std::string_view name) const {
 
 std::shared_ptr<room> room_registry::find_or_create(std::string_view name) {
   std::shared_ptr<room> created;
+  bool closed = false;
   {
     const std::lock_guard lock(mutex_);
     const auto it = rooms_.find(std::string(name));
@@ -28,11 +29,14 @@ std::shared_ptr<room> room_registry::find_or_create(std::string_view name) {
     }
     created = std::make_shared<room>(std::string(name), history_capacity_);
     rooms_.emplace(name, created);
-    if (!closed_) {
-      return created;
-    }
+    closed = closed_;
   }
-  created->close();  // created during shutdown: closed like the others
+  if (on_create_) {
+    on_create_(created);
+  }
+  if (closed) {
+    created->close();  // created during shutdown: closed like the others
+  }
   return created;
 }
 

@@ -2,6 +2,7 @@
 // Every room of the server by name, bounded by --max-rooms. Rooms live as long as the server.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +34,12 @@ class room_registry {
 
   std::size_t size() const;
 
+  // Called, outside the lock, for every room find_or_create() makes (a durable store records
+  // it). Set once before the server serves.
+  void on_create(std::function<void(const std::shared_ptr<room>&)> hook) { on_create_ = std::move(hook); }
+
  private:
+  std::function<void(const std::shared_ptr<room>&)> on_create_;  // set before serving
   const std::size_t max_rooms_;
   const std::size_t history_capacity_;
   mutable std::mutex mutex_;

@@ -5,9 +5,9 @@
 
 namespace pollchat {
 
-server_state::server_state(config c)
+server_state::server_state(config c, std::string stored_epoch)
     : settings(std::move(c)),
-      epoch(make_epoch()),
+      epoch(stored_epoch.empty() ? make_epoch() : std::move(stored_epoch)),
       rooms(settings.max_rooms, settings.history),
       post_limiter(settings.post_rate, settings.post_burst) {}
 

@@ -12,11 +12,17 @@
 
 namespace pollchat {
 
+class message_store;  // store/message_store.hpp: core only holds the pointer
+
 struct server_state {
-  explicit server_state(config c);
+  // `epoch`: the store's, when it keeps one from an earlier run; empty: a new one.
+  explicit server_state(config c, std::string epoch = {});
 
   const config settings;
   const std::string epoch;  // names this run's id sequence
+  // Where messages become durable; null: in memory (store_of() resolves it). Set once by the
+  // server before it serves; the store it points to is thread-safe.
+  message_store* store = nullptr;
   room_registry rooms;
   rate_limiter post_limiter;
   metrics counters;

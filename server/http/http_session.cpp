@@ -1,6 +1,8 @@
 #include "http/http_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -141,12 +143,19 @@ void http_session::notify() {
              beast::bind_front_handler(&http_session::on_poll_event, shared_from_this()));
 }
 
+void http_session::on_appended(append_result result) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), result = std::move(result)]() mutable {
+               self->finish_append(std::move(result));
+             });
+}
+
 void http_session::stop() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     // Idle: close now; in the middle of receiving a request: answer it 503. A parked poll is
-    // answered by its closed room; an answer being written finishes first (and a request
+    // answered by its closed room; an answer being written, or waited for from the store, finishes first (and a request
     // pipelined behind it is then answered 503); a lingering close runs out.
-    if (!self->poll_ && !self->writing_ && !self->lingering_) {
+    if (!self->poll_ && !self->writing_ && !self->lingering_ && !self->storing()) {
       self->refuse_for_drain();
     }
   });
@@ -192,7 +201,7 @@ void http_session::on_readable(beast::error_code ec) {
     return;
   }
   maybe_more_ = true;
-  if (poll_ || writing_ || lingering_) {
+  if (poll_ || writing_ || lingering_ || storing()) {
     watch_input();
   } else {
     receive();
@@ -254,8 +263,8 @@ void http_session::input_failed() {
   client_gone_ = true;
   if (poll_) {
     on_poll_event();  // drops the poll from its room now, not at its timeout
-  } else if (!writing_) {
-    close();
+  } else if (!writing_ && !storing()) {
+    close();  // (a post being stored is finished, then the connection closes)
   }
 }
 
@@ -457,11 +466,64 @@ void http_session::handle_request() {
   const request req = parser_->release();
   parser_.reset();
   route_result routed = router_.route(req, client_);
-  if (routed.poll) {
+  if (routed.post) {
+    begin_post(std::move(*routed.post));
+  } else if (routed.poll && routed.poll->join) {
+    begin_join(std::move(*routed.poll));
+  } else if (routed.poll) {
     begin_poll(std::move(*routed.poll));
   } else {
     send(std::move(*routed.reply), !keep_alive_);
   }
+}
+
+// --- waiting for the store ----------------------------------------------------------------
+
+void http_session::begin_post(post_plan plan) {
+  posting_ = std::move(plan);
+  store_work_ = asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
+  message_draft draft = std::move(posting_->draft);
+  // A repeated Idempotency-Key is answered inline, without a trip to the writer.
+  if (auto done = store_of(state_).append(posting_->target, std::move(draft), posting_->key,
+                                          shared_from_this())) {
+    finish_append(std::move(*done));
+  }
+}
+
+// A poll that makes its client a member stores the join first, so that a reader waiting for
+// the next message is not woken by its own join.
+void http_session::begin_join(poll_plan plan) {
+  joining_ = std::move(plan);
+  store_work_ = asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
+  message_draft join = std::move(*joining_->join);
+  joining_->join.reset();
+  if (auto done = store_of(state_).append(joining_->target, std::move(join), {}, shared_from_this())) {
+    finish_append(std::move(*done));
+  }
+}
+
+void http_session::finish_append(append_result result) {
+  store_work_ = {};
+  if (joining_) {
+    poll_plan plan = std::move(*joining_);
+    joining_.reset();
+    if (result.failed) {
+      send(router::store_unavailable(), !keep_alive_);
+      return;
+    }
+    if (plan.since_arrival) {
+      plan.cursor = std::max(plan.cursor, result.message->id);  // past its own join
+    }
+    begin_poll(std::move(plan));
+    return;
+  }
+  const post_plan plan = std::move(*posting_);
+  posting_.reset();
+  if (client_gone_) {
+    close();  // stored (or not) all the same: nobody is left to tell
+    return;
+  }
+  send(router_.answer_post(plan, result), !keep_alive_);
 }
 
 // --- the long-poll ------------------------------------------------------------------------

@@ -11,6 +11,13 @@
 // its room at once, not at its timeout) and buffers a pipelined next request. Its poll timer and
 // that wait keep it alive; the room only holds it weakly. Timeouts other than the poll's are a
 // `deadline` that the server's sweep enforces.
+//
+// Behind a durable store (--data-dir) a post, and a poll's join, wait for the store: the
+// session hands the message over and waits ("storing"), buffering what the client pipelines
+// meanwhile exactly as while a poll is parked; the store calls on_appended() from its writer
+// thread once the message is committed and visible, and the answer is written on the strand.
+// While it waits the session holds outstanding work on its executor, so a clean stop lets
+// every such answer go out before run() returns.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,6 +41,7 @@
 namespace pollchat {
 
 class http_session : public room_waiter,
+                     public append_client,
                      public connection,
                      public std::enable_shared_from_this<http_session> {
  public:
@@ -45,6 +53,9 @@ class http_session : public room_waiter,
 
   // The room has news (any thread): re-check on the strand.
   void notify() override;
+
+  // The store is done with this session's post or join (the store's thread).
+  void on_appended(append_result result) override;
 
   // Shutdown (any thread): an idle keep-alive connection closes now; a busy one closes after
   // its answer.
@@ -76,6 +87,12 @@ class http_session : public room_waiter,
   void send_continue();
   void handle_request();
   void find_client();
+
+  // Waiting for the store.
+  void begin_post(post_plan plan);
+  void begin_join(poll_plan plan);
+  void finish_append(append_result result);
+  bool storing() const { return posting_.has_value() || joining_.has_value(); }
 
   void begin_poll(poll_plan plan);
   void on_poll_event();  // every way a poll can end converges here
@@ -121,6 +138,11 @@ class http_session : public room_waiter,
   boost::asio::steady_timer poll_timer_;
   bool waiting_ = false;  // parked: timer armed, counted in polls_parked
   presence::membership poll_membership_ = 0;  // the room membership the poll holds
+
+  // The post or the poll whose join the store is committing.
+  std::optional<post_plan> posting_;
+  std::optional<poll_plan> joining_;
+  boost::asio::any_io_executor store_work_;  // keeps run() going while the store works
 
   std::optional<response> out_;  // the response being written
   std::string wire_head_;                    // its status line and fields, as sent

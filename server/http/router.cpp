@@ -166,6 +166,14 @@ response router::shutting_down() {
   return res;
 }
 
+response router::store_unavailable() {
+  auto res = error({http::status::service_unavailable, "store_unavailable",
+                    "the server cannot store messages right now (disk full or failing); nothing "
+                    "was stored; retry in a moment"});
+  res.set(http::field::retry_after, "1");
+  return res;
+}
+
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
   const auto url = parse_target(header.target());
   const target t = url ? classify(route_path(*url)) : target{};
@@ -243,7 +251,7 @@ route_result router::route(const request& req, std::string_view peer) {
         }
         return {not_found(), {}};  // not reached: the build always embeds index.html
       }
-      return {post_message(req, query, t.room), {}};
+      return post_message(req, query, t.room);
     case endpoint::chat:
       if (req.method() == http::verb::head) {
         return {peek_poll(req, query, t.room), {}};
@@ -251,7 +259,7 @@ route_result router::route(const request& req, std::string_view peer) {
       if (get) {
         return start_poll(req, query, t.room, peer);
       }
-      return {post_message(req, query, t.room), {}};
+      return post_message(req, query, t.room);
     case endpoint::rooms:
       return {list_rooms(), {}};
     case endpoint::room_info:
@@ -266,7 +274,7 @@ route_result router::route(const request& req, std::string_view peer) {
       now.connections_open = state_.connections_open.load();
       now.tcp_clients = state_.tcp_clients.load();
       return {make_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                            state_.counters.render(now)),
+                            state_.counters.render(now) + store_of(state_).render_metrics()),
               {}};
     }
     case endpoint::static_file:
@@ -283,35 +291,49 @@ route_result router::route(const request& req, std::string_view peer) {
   return {not_found(), {}};
 }
 
-response router::post_message(const request& req, const urls::params_view& query,
-                              std::string_view room_name) {
+route_result router::post_message(const request& req, const urls::params_view& query,
+                                  std::string_view room_name) {
   std::string_view key;
   if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
     key = it->value();
     if (key.empty() || key.size() > 128) {
-      return error({http::status::bad_request, "bad_parameter",
-                    "Idempotency-Key must be 1 to 128 characters"});
+      return {error({http::status::bad_request, "bad_parameter",
+                     "Idempotency-Key must be 1 to 128 characters"}),
+              {}, {}};
     }
   }
   auto parsed = parse_post(req[http::field::content_type], req.body(), query,
                            post_limits{state_.settings.max_message});
   if (auto* e = std::get_if<api_error>(&parsed)) {
-    return error(*e);
+    return {error(*e), {}, {}};
   }
   auto& fields = std::get<post_fields>(parsed);
-  const auto target_room = state_.rooms.find_or_create(room_name);
+  auto target_room = state_.rooms.find_or_create(room_name);
   if (!target_room) {
-    return too_many_rooms(state_.settings.max_rooms);
+    return {too_many_rooms(state_.settings.max_rooms), {}, {}};
   }
-  const auto outcome = target_room->post(
-      message_draft{message_type::message, std::move(fields.name), std::move(fields.body)}, key);
-  if (!outcome.repeated) {
+  post_plan plan{std::move(target_room),
+                 message_draft{message_type::message, std::move(fields.name), std::move(fields.body)},
+                 std::string(key), std::move(fields.client)};
+  message_store& store = store_of(state_);
+  if (!store.answers_inline()) {
+    return {std::nullopt, std::nullopt, std::move(plan)};  // the session waits for the store
+  }
+  const auto stored = store.append(plan.target, std::move(plan.draft), plan.key, nullptr);
+  return {answer_post(plan, *stored), {}, {}};
+}
+
+response router::answer_post(const post_plan& plan, const append_result& stored) {
+  if (stored.failed) {
+    return store_unavailable();
+  }
+  if (!stored.repeated) {
     state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
   }
-  if (!fields.client.empty()) {
-    target_room->refresh(http_member_key(fields.client));  // a member that posts stays a member
+  if (!plan.client.empty()) {
+    plan.target->refresh(http_member_key(plan.client));  // a member that posts stays a member
   }
-  return make_response(http::status::ok, "application/json", outcome.message->json + "\n");
+  return make_response(http::status::ok, "application/json", stored.message->json + "\n");
 }
 
 route_result router::start_poll(const request& req, const urls::params_view& query,
@@ -337,13 +359,26 @@ route_result router::start_poll(const request& req, const urls::params_view& que
       }
     }
     // Joins before the cursor is taken: a reader waiting for the next message does not get its
-    // own join as that message.
-    target_room->join(member_key, params.name, member_via::http);
+    // own join as that message. A store that answers later gets the join from the session,
+    // which moves the cursor past it once it is stored.
+    if (auto join = target_room->admit(member_key, params.name, member_via::http)) {
+      message_store& store = store_of(state_);
+      if (!store.answers_inline()) {
+        const bool since_arrival = !params.since.has_value();
+        poll_plan plan{target_room, 0, params.limit, params.as_text, params.timeout,
+                       std::move(member_key), std::move(join), since_arrival};
+        plan.cursor = cursor_for(params, target_room->last_id());
+        return {std::nullopt, std::move(plan), std::nullopt};
+      }
+      store.append(target_room, std::move(*join), {}, nullptr);
+    }
   }
 
   const std::uint64_t cursor = cursor_for(params, target_room->last_id());
-  return {std::nullopt, poll_plan{std::move(target_room), cursor, params.limit, params.as_text,
-                                  params.timeout, std::move(member_key)}};
+  return {std::nullopt,
+          poll_plan{std::move(target_room), cursor, params.limit, params.as_text, params.timeout,
+                    std::move(member_key), std::nullopt, false},
+          std::nullopt};
 }
 
 // Without `since` the reader waits for the next message; a cursor from another epoch or from
@@ -427,7 +462,10 @@ response router::leave_room(const request& req, const urls::params_view& query,
   if (!r) {
     return error({http::status::not_found, "no_such_room", fmt::format("there is no room '{}'", room_name)});
   }
-  r->leave(http_member_key(*client));  // not a member: nothing to leave, same answer
+  // Not a member: nothing to leave, same answer.
+  if (auto leave = r->dismiss(http_member_key(*client))) {
+    emit(store_of(state_), r, std::move(*leave));
+  }
   return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
 }
 
@@ -472,6 +510,10 @@ response router::describe_room(std::string_view room_name) {
 response router::health() {
   if (state_.draining.load()) {
     return make_response(http::status::service_unavailable, "text/plain; charset=utf-8", "draining\n");
+  }
+  if (!store_of(state_).healthy()) {
+    return make_response(http::status::service_unavailable, "text/plain; charset=utf-8",
+                         "store_unavailable\n");
   }
   return make_response(http::status::ok, "text/plain; charset=utf-8", "ok\n");
 }

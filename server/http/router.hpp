@@ -17,6 +17,7 @@
 #include "http/poll_request.hpp"
 #include "core/room.hpp"
 #include "core/server_state.hpp"
+#include "store/message_store.hpp"
 
 namespace pollchat {
 
@@ -31,12 +32,27 @@ struct poll_plan {
   bool as_text = false;
   std::chrono::seconds timeout{30};
   std::string client;  // presence: a member while this poll is parked; empty: anonymous
+  // Behind a durable store: the join this poll emits, to be stored before it parks (so that a
+  // reader without `since` does not wake for its own join); `since_arrival` says the cursor is
+  // "the newest id at arrival" and moves past that join.
+  std::optional<message_draft> join{};
+  bool since_arrival = false;
 };
 
-// Exactly one of the two is set.
+// A post waiting for a store that answers later (--data-dir): the session hands it over and
+// answers with answer_post() once it is durable.
+struct post_plan {
+  std::shared_ptr<room> target;
+  message_draft draft;
+  std::string key;     // Idempotency-Key, empty when none
+  std::string client;  // presence: a member that posts stays a member
+};
+
+// Exactly one of the three is set.
 struct route_result {
-  std::optional<response> reply;
-  std::optional<poll_plan> poll;
+  std::optional<response> reply{};
+  std::optional<poll_plan> poll{};
+  std::optional<post_plan> post{};
 };
 
 class router {
@@ -54,12 +70,16 @@ class router {
   // The answer to a poll: its messages (possibly none: a timeout).
   response answer_poll(const poll_plan& plan, const batch& messages);
 
+  // The answer to a post once the store is done with it.
+  response answer_post(const post_plan& plan, const append_result& stored);
+
   static response error(const api_error& e);
   static response shutting_down();
+  static response store_unavailable();
 
  private:
-  response post_message(const request& req, const boost::urls::params_view& query,
-                        std::string_view room_name);
+  route_result post_message(const request& req, const boost::urls::params_view& query,
+                            std::string_view room_name);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name, std::string_view peer);
   response peek_poll(const request& req, const boost::urls::params_view& query,

@@ -98,10 +98,7 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
 
 tcp_session::~tcp_session() {
   spdlog::info("tcp {} disconnected", name_);
-  if (room_) {
-    room_->cancel_wait(*this);
-    room_->leave(client_id_);
-  }
+  leave_room();
   registry_.remove(registry_id_);
   state_.tcp_clients.fetch_sub(1);
   state_.connections_open.fetch_sub(1);
@@ -134,6 +131,12 @@ void tcp_session::start() {
 
 void tcp_session::notify() {
   asio::post(stream_.get_executor(), beast::bind_front_handler(&tcp_session::pump, shared_from_this()));
+}
+
+void tcp_session::on_appended(append_result result) {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), result = std::move(result)] {
+    self->stored(result);
+  });
 }
 
 void tcp_session::stop() {
@@ -189,14 +192,43 @@ void tcp_session::authenticate(std::string_view line) {
 // Leaves the current room (others see it leave) and joins `target` (others see it join; it
 // does not see its own join: its cursor starts there).
 void tcp_session::enter(std::shared_ptr<room> target) {
-  if (room_) {
-    room_->cancel_wait(*this);
-    room_->leave(client_id_);
-  }
+  leave_room();
   room_ = std::move(target);
   own_ids_.clear();
-  const std::uint64_t joined = room_->join(client_id_, name_, member_via::tcp);
-  cursor_ = joined != 0 ? joined : room_->last_id();
+  cursor_ = room_->last_id();
+  if (auto join = room_->admit(client_id_, name_, member_via::tcp)) {
+    store(std::move(*join));  // its own: skipped like its lines
+  }
+  pump();
+}
+
+void tcp_session::leave_room() {
+  if (!room_) {
+    return;
+  }
+  room_->cancel_wait(*this);
+  if (auto leave = room_->dismiss(client_id_)) {
+    emit(store_of(state_), room_, std::move(*leave));
+  }
+}
+
+void tcp_session::store(message_draft draft) {
+  ++storing_;
+  if (auto done = store_of(state_).append(room_, std::move(draft), {}, shared_from_this())) {
+    stored(std::move(*done));  // the memory store: at once
+  }
+}
+
+void tcp_session::stored(append_result result) {
+  --storing_;
+  if (result.failed) {
+    say("* the server cannot store messages right now; that was not sent");
+  } else if (result.message->room == room_->name()) {  // not a room it has left since
+    if (result.message->type == message_type::message) {
+      state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
+    }
+    own_ids_.push_back(result.message->id);  // its join too: a newcomer never sees its own
+  }
   pump();
 }
 
@@ -293,9 +325,7 @@ void tcp_session::post_line(std::string body) {
     say("* slow down: too many lines from your address; that one was not sent");
     return;
   }
-  const auto outcome = room_->post({message_type::message, name_, std::move(body)});
-  state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);
-  own_ids_.push_back(outcome.message->id);
+  store({message_type::message, name_, std::move(body)});
 }
 
 void tcp_session::on_command(std::string_view line) {
@@ -347,22 +377,14 @@ void tcp_session::rename(std::string_view argument) {
     say("* slow down: too many lines from your address; your name was not changed");
     return;
   }
-  const std::uint64_t before = room_->last_id();
-  const std::string old = std::exchange(name_, *accepted);
-  room_->leave(client_id_);
-  const std::uint64_t joined = room_->join(client_id_, name_, member_via::tcp);
-  // Like its own lines, its own leave and join are not echoed back. The room does not say which
-  // id its leave got: it is the first leave of the old name after `before` (others may have
-  // posted in between).
-  for (const auto& m : room_->read(before, 64).messages) {
-    if (joined != 0 && m->id >= joined) break;
-    if (m->type == message_type::leave && m->from == old) {
-      own_ids_.push_back(m->id);
-      break;
-    }
+  name_ = *accepted;
+  // Through the store like its lines: their ids come back to store(), so its own leave and join
+  // are not echoed back.
+  if (auto leave = room_->dismiss(client_id_)) {
+    store(std::move(*leave));
   }
-  if (joined != 0) {
-    own_ids_.push_back(joined);
+  if (auto join = room_->admit(client_id_, name_, member_via::tcp)) {
+    store(std::move(*join));
   }
   say(fmt::format("* you are now {}", safe(name_)));
 }
@@ -394,7 +416,7 @@ void tcp_session::change_room(std::string_view argument) {
 // --- output -------------------------------------------------------------------------------
 
 void tcp_session::pump() {
-  if (phase_ != phase::chatting || !room_) {
+  if (phase_ != phase::chatting || !room_ || storing_ != 0) {
     return;
   }
   while (true) {

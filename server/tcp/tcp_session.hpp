@@ -12,6 +12,11 @@
 // member until /quit, a disconnect or shutdown; then its last words are written and it closes.
 // Everything that puts a message into a room (connecting, a line, /join, /nick) first takes a
 // token of the address's post rate limit, so no client can flood a room's history.
+//
+// Its lines (and its joins) go through the store like HTTP posts. Behind a durable store they
+// are answered later, from the store's thread; until then the session does not pull from the
+// room, so it learns the id of its own line before that line could reach it (a line is never
+// echoed to its sender).
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -26,12 +31,14 @@
 
 #include "core/room.hpp"
 #include "core/server_state.hpp"
+#include "store/message_store.hpp"
 #include "net/connection.hpp"
 #include "net/session_registry.hpp"
 
 namespace pollchat {
 
 class tcp_session : public room_waiter,
+                    public append_client,
                     public connection,
                     public std::enable_shared_from_this<tcp_session> {
  public:
@@ -43,6 +50,7 @@ class tcp_session : public room_waiter,
   void start();
   void notify() override;
   void stop() override;
+  void on_appended(append_result result) override;  // the store's thread
 
  private:
   using outbound = std::variant<message_ptr, std::string>;  // a room's message, or a notice
@@ -66,6 +74,9 @@ class tcp_session : public room_waiter,
   void on_line(std::string line);
   void on_command(std::string_view line);
   void post_line(std::string body);
+  void store(message_draft draft);  // a line or a join of its own
+  void stored(append_result result);
+  void leave_room();
   void rename(std::string_view argument);
   void change_room(std::string_view argument);
   void list_members();
@@ -91,6 +102,7 @@ class tcp_session : public room_waiter,
   std::shared_ptr<room> room_;         // null until admitted
   std::uint64_t cursor_ = 0;
   std::deque<std::uint64_t> own_ids_;  // ids of its own posts and renames, not echoed back
+  std::size_t storing_ = 0;  // own messages the store has not answered yet: pump() waits
 
   std::array<char, 4096> chunk_{};
   std::string line_;          // the line being received, at most --max-message + 1 bytes

@@ -1,0 +1,29 @@
+#pragma once
+// pollchat's database: its tables, how a file is recognised as pollchat's, and how an older
+// one is upgraded.
+//
+//   meta(key, value)                       the epoch; anything else about the database
+//   rooms(id, name)                        every room that ever existed
+//   messages(room, id, type, sender, body, time_ms)
+//                                          primary key (room, id): the startup load's and the
+//                                          newest-N read's index, and the pruning's range
+//   post_keys(room, key, id, stored_ms)    Idempotency-Keys of the last ten minutes
+//
+// `PRAGMA application_id` marks the file as pollchat's; `PRAGMA user_version` is the schema's
+// version. upgrade() runs every step from the file's version to schema_version in one
+// transaction, so a new version adds a step to the list and nothing else.
+
+#include <string>
+
+#include "store/sqlite/sqlite_handle.hpp"
+
+namespace pollchat::sqlite {
+
+inline constexpr int schema_version = 1;
+inline constexpr int application_id = 0x70636874;  // "pcht"
+
+// Recognises, creates or upgrades the schema of `db` (at `path`, for messages). Empty on
+// success, else what is wrong, for an operator.
+std::string upgrade(connection& db, const std::string& path);
+
+}  // namespace pollchat::sqlite
