@@ -14,7 +14,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config ccache \
       libboost1.81-dev libboost-url1.81-dev \
-      nlohmann-json3-dev libcli11-dev libspdlog-dev \
+      nlohmann-json3-dev libcli11-dev libspdlog-dev libssl-dev libreadline-dev libsqlite3-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -53,12 +53,14 @@ RUN set -e; \
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
 COPY --from=build /out/runtime-packages /tmp/runtime-packages
+# ca-certificates: the trust store poller-client checks an https:// server's certificate against.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) \
+ && apt-get install -y --no-install-recommends $(cat /tmp/runtime-packages) ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /tmp/runtime-packages \
  && groupadd --system --gid 10001 pollchat \
  && useradd --system --uid 10001 --gid 10001 --home-dir /nonexistent --no-create-home \
-      --shell /usr/sbin/nologin pollchat
+      --shell /usr/sbin/nologin pollchat \
+ && mkdir /data && chown 10001:10001 /data && chmod 0750 /data
 
 COPY --from=build /out/bin/ /usr/local/bin/
 # Fail the build here, not at the first start, if a library did not make it into this stage.
@@ -67,6 +69,11 @@ RUN if ldd /usr/local/bin/* | grep -F 'not found'; then echo 'a shared library i
 # Numeric, so that runtimes which check "runAsNonRoot" can see it is not root.
 USER 10001:10001
 ENV CHAT_LISTEN=0.0.0.0:9000
+# Messages are kept in /data (SQLite, see docs/operations.md); a named volume keeps them across
+# container restarts and upgrades: docker run -v pollchat-data:/data ... A new named volume is
+# filled from the image's /data, so it starts owned by the pollchat user.
+ENV CHAT_DATA_DIR=/data
+VOLUME /data
 # 9000: HTTP (chat, web page, /healthz, /metrics); 8080: the TCP line room when CHAT_TCP_LISTEN is set.
 EXPOSE 9000 8080
 # The server GETs its own /healthz: no curl in the image. No --start-period: the server is ready

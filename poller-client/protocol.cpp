@@ -86,6 +86,8 @@ std::string poll_target(const client_options& options, std::string_view client_i
   if (!query.epoch.empty())
     target += "&epoch=" + query_value(query.epoch);
   target += "&timeout=" + std::to_string(query.timeout);
+  if (query.limit > 0)
+    target += "&limit=" + std::to_string(query.limit);
   if (query.member) {
     target += "&client=" + query_value(client_id);
     target += "&name=" + query_value(options.name);

@@ -44,9 +44,11 @@ struct poll_query {
   std::string epoch;  // "" when not known yet
   int timeout = 30;
   bool member = true;  // carries client= and name=: the poll keeps us in the room (SPEC §4)
+  int limit = 0;       // at most this many messages; 0: the server's default (100)
 };
 
-// /chat/<room>?since=..&epoch=..&timeout=..&format=json&client=..&name=.. under the URL's prefix.
+// /chat/<room>?since=..&epoch=..&timeout=..&limit=..&format=json&client=..&name=.. under the URL's
+// prefix.
 std::string poll_target(const client_options& options, std::string_view client_id,
                         const poll_query& query);
 std::string post_target(const client_options& options);

@@ -59,7 +59,11 @@ std::string clock_time(std::string_view rfc3339) {
 }
 
 std::string render_text(const chat_message& message) {
-  std::string line = "[" + clock_time(message.time) + "] ";
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive, GCC bug 105329)
+  // about `"[" + std::string&&` in a Release build.
+  std::string line = "[";
+  line += clock_time(message.time);
+  line += "] ";
   const std::string from = one_line(message.from);
   if (message.type == "join") {
     line += "* " + from + " joined\n";

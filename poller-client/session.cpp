@@ -1,16 +1,14 @@
 #include "poller-client/session.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <csignal>
 #include <exception>
 #include <ostream>
+
+#include "poller-client/last_messages.hpp"
 
 namespace pollchat::client {
 namespace {
@@ -28,8 +26,6 @@ constexpr auto post_timeout = 15s;
 constexpr auto leave_timeout = 2s;
 // End of input: how long to wait for the poll to show our own last lines before leaving.
 constexpr auto drain_limit = 3s;
-// Longest stdin line kept in memory; a longer one is dropped (the server takes 4 KiB by default).
-constexpr std::size_t max_line_bytes = 1 << 20;
 
 // A coroutine's exception leaves io_context::run() (and main says what it was), instead of
 // vanishing with a detached coroutine and leaving the client hanging.
@@ -62,27 +58,28 @@ std::string describe(const response& answer) {
 
 }  // namespace
 
-session::session(asio::io_context& io, client_options options, std::ostream& out, std::ostream& err)
+session::session(asio::io_context& io, client_options options, std::ostream& out, std::ostream& err,
+                 std::shared_ptr<asio::ssl::context> tls, line_source* input)
     : options_(std::move(options)),
       out_(out),
       err_(err),
       client_id_(random_token()),
       view_(out, err, options_.json, options_.count),
-      link_(err, options_.server.text),
-      poll_channel_(io.get_executor(), options_.server),
-      post_channel_(io.get_executor(), options_.server),
-      leave_channel_(io.get_executor(), options_.server),
+      link_(err, options_.server.text, std::chrono::seconds(options_.connect_timeout)),
+      poll_channel_(io.get_executor(), options_.server, tls),
+      post_channel_(io.get_executor(), options_.server, tls),
+      leave_channel_(io.get_executor(), options_.server, tls),
       poll_pause_(io),
       post_pause_(io),
       drain_wait_(io),
       cursor_ready_(io),
-      input_(io),
-      signals_(io, SIGINT, SIGTERM, SIGHUP) {}
-
-session::~session() {
-  // asio set O_NONBLOCK on stdin's open file description, which a shell shares with us.
-  if (input_flags_ != -1)
-    ::fcntl(STDIN_FILENO, F_SETFL, input_flags_);
+      input_(input),
+      signals_(io, SIGINT, SIGTERM, SIGHUP),
+      connect_deadline_(std::chrono::steady_clock::now() +
+                        std::chrono::seconds(options_.connect_timeout)) {
+  // The leave is bounded by its own short timeout; it is never the first request.
+  poll_channel_.connect_by(connect_deadline_);
+  post_channel_.connect_by(connect_deadline_);
 }
 
 void session::start() {
@@ -92,32 +89,15 @@ void session::start() {
       finish(0);
   });
   asio::co_spawn(executor, read_room(), rethrow);
-  if (!options_.no_input) {
-    // A tty or a pipe is read through epoll; a regular file (`< file`) or /dev/null cannot be
-    // registered with epoll, which asio (since 1.71) accepts for descriptors whose reads never
-    // block: they are then read directly. A closed stdin fails here and reads as end of input.
-    input_flags_ = ::fcntl(STDIN_FILENO, F_GETFL);
-    if (const int fd = ::dup(STDIN_FILENO); fd != -1) {
-      beast::error_code ignored;
-      input_.assign(fd, ignored);
-    }
+  if (input_ != nullptr)
     asio::co_spawn(executor, post_input(), rethrow);
-  }
 }
 
 asio::awaitable<void> session::read_room() {
   if (options_.since) {
     view_.start_at(*options_.since, "", /*quiet_missed=*/*options_.since == 0);
-  } else {
-    // "The last N": a poll without since answers with next = the newest id, and with timeout 0
-    // it answers at once. It does not make us a member yet: our join then comes after the
-    // start, and is shown whatever N is.
-    const poll_query newest{std::nullopt, "", 0, /*member=*/false};
-    const auto end = co_await poll(newest);
-    if (!end)
-      co_return;
-    view_.start_at(std::max<std::int64_t>(0, end->next - options_.last), end->epoch,
-                   /*quiet_missed=*/true);
+  } else if (!co_await find_start()) {
+    co_return;
   }
   cursor_ready_.cancel();
   for (;;) {
@@ -132,6 +112,26 @@ asio::awaitable<void> session::read_room() {
     if (view_.caught_up())
       drain_wait_.cancel();
   }
+}
+
+asio::awaitable<bool> session::find_start() {
+  // A poll without since answers with next = the newest id, and with timeout 0 it answers at
+  // once. These polls do not make us a member yet: our join then comes after the start, and is
+  // shown whatever N is.
+  const poll_query newest{std::nullopt, "", 0, /*member=*/false};
+  const auto end = co_await poll(newest);
+  if (!end)
+    co_return false;
+  last_messages search(options_.last, end->next, end->epoch);
+  while (!search.done()) {
+    const poll_query window = search.next_query();
+    const auto answer = co_await poll(window);
+    if (!answer)
+      co_return false;
+    search.feed(*answer);
+  }
+  view_.start_at(search.start(), search.epoch(), /*quiet_missed=*/true);
+  co_return true;
 }
 
 asio::awaitable<std::optional<poll_answer>> session::poll(const poll_query& query) {
@@ -164,37 +164,16 @@ asio::awaitable<void> session::post_input() {
     if (finishing_)
       co_return;
   }
-  std::string buffer;
-  bool discarding = false;  // inside a line too long to keep
   for (;;) {
-    auto lines = asio::dynamic_buffer(buffer, max_line_bytes);
-    const auto [error, size] = co_await asio::async_read_until(input_, lines, '\n', no_throw);
+    const auto line = co_await input_->next_line();
     if (finishing_)
       co_return;
-    if (error == asio::error::not_found) {  // the buffer is full and holds no line break
-      if (!discarding)
-        err_ << "poller-client: a line over 1 MiB was not sent" << std::endl;
-      buffer.clear();
-      discarding = true;
-      continue;
-    }
-    if (error) {
-      if (error != asio::error::eof && error != asio::error::bad_descriptor)
-        err_ << "poller-client: cannot read stdin (" << error.message() << ")" << std::endl;
-      if (!discarding)
-        co_await post_line(buffer);  // a last line without '\n'
+    if (!line)
       break;
-    }
-    std::string line = buffer.substr(0, size - 1);
-    buffer.erase(0, size);
-    if (std::exchange(discarding, false))
-      continue;
-    co_await post_line(line);
+    co_await post_line(*line);
     if (finishing_)
       co_return;
   }
-  if (finishing_)
-    co_return;
   // End of input: let the poll show our own lines first, unless it cannot soon.
   if (!view_.caught_up()) {
     drain_wait_.expires_after(drain_limit);
@@ -240,11 +219,33 @@ asio::awaitable<std::optional<response>> session::until_answered(
     auto reply = co_await channel.send(req, timeout);
     if (finishing_)
       co_return std::nullopt;
+    if (!reply.error && !link_.reached()) {
+      // Reached: from now on, reconnect forever, however long it takes.
+      poll_channel_.connect_by(std::chrono::steady_clock::time_point::max());
+      post_channel_.connect_by(std::chrono::steady_clock::time_point::max());
+    }
     std::chrono::milliseconds wait{};
-    if (reply.error) {
+    if (reply.error && !reply.fatal.empty()) {
+      err_ << "poller-client: " << options_.server.text << ": " << reply.fatal << std::endl;
+      finish(1);
+      co_return std::nullopt;
+    }
+    if (reply.error && !link_.reached()) {
+      // Never answered yet: a wrong port or host should not leave the client waiting forever.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          connect_deadline_ - std::chrono::steady_clock::now());
+      if (left <= 0ms) {
+        link_.gave_up(reply.error.message());
+        finish(1);
+        co_return std::nullopt;
+      }
+      link_.lost(reply.error.message());
+      wait = std::min(delays.next(), left);
+    } else if (reply.error) {
       link_.lost(reply.error.message());
       wait = delays.next();
     } else if (worth_retrying(reply.answer.result())) {
+      link_.heard();
       link_.lost(describe(reply.answer));
       wait = std::max(delays.next(), retry_after(reply.answer));
     } else if (is_post && reply.answer.result() == http::status::too_many_requests) {
@@ -307,8 +308,15 @@ void session::finish(int code) {
   post_pause_.cancel();
   drain_wait_.cancel();
   cursor_ready_.cancel();
-  beast::error_code ignored;
-  input_.close(ignored);
+  if (input_ != nullptr)
+    input_->close();
+  if (!link_.reached()) {
+    // Never a member of a server that never answered: nothing to leave, and no reason to wait
+    // for one that may not answer now either.
+    leave_channel_.shut_down();
+    signals_.cancel();
+    return;
+  }
   asio::co_spawn(signals_.get_executor(), leave_room(), rethrow);
 }
 

@@ -2,12 +2,14 @@
 
 #include <cstdio>
 #include <string>
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "core/config.hpp"
 #include "app/healthcheck.hpp"
 #include "app/server.hpp"
+#include "net/trusted_proxies.hpp"
 
 int main(int argc, char** argv) {
   const pollchat::command_line parsed = pollchat::parse_command_line(argc, argv);
@@ -16,6 +18,12 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   const pollchat::config& settings = *parsed.settings;
+  // Read here rather than in core/config: core has no address parser.
+  auto trusted = pollchat::trusted_proxies::parse(settings.trusted_proxies);
+  if (const auto* problem = std::get_if<std::string>(&trusted)) {
+    fmt::print(stderr, "chat-server: {}: {}\n", settings.trusted_proxies_origin, *problem);
+    return 2;
+  }
   if (settings.healthcheck) {
     return pollchat::run_healthcheck(settings);
   }
@@ -32,7 +40,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "chat-server: %s\n", problem.c_str());
     return 2;
   }
-  pollchat::server server(settings, std::move(store));
+  pollchat::server server(settings, std::get<pollchat::trusted_proxies>(std::move(trusted)),
+                         std::move(store));
   if (!server.open()) {
     return 1;
   }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "http/http_session.hpp"
 #include "net/overload_reply.hpp"
 #include "store/redis/redis_store.hpp"
+#include "net/refusal_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tcp/tcp_session.hpp"
 
@@ -35,6 +37,32 @@ long resident_mib() {
   }
   return resident * sysconf(_SC_PAGESIZE) / (1024 * 1024);
 }
+// Descriptors the server needs besides its connections: listeners, epoll, the log, the files of
+// a store, and the over-cap connections being answered.
+constexpr rlim_t descriptor_margin = 64;
+
+// Each connection is a descriptor. Distributions start processes with a soft limit of 1024
+// whatever the hard limit: raise it as far as allowed, and say so when that is still too low
+// for --max-connections (clients beyond it would wait in the accept backlog).
+void raise_open_files_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    }
+  }
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + descriptor_margin;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn("open files limit is {}, below --max-connections {} + {}; raise it (ulimit -n, "
+                 "LimitNOFILE=, docker --ulimit nofile=) or lower --max-connections",
+                 limit.rlim_cur, max_connections, descriptor_margin);
+  }
+}
 }  // namespace
 
 std::unique_ptr<message_store> open_store(const config& settings, std::string& error) {
@@ -47,10 +75,11 @@ std::unique_ptr<message_store> open_store(const config& settings, std::string& e
   return sqlite_store::open(settings, error);
 }
 
-server::server(config settings, std::unique_ptr<message_store> store)
+server::server(config settings, trusted_proxies trusted, std::unique_ptr<message_store> store)
     : store_(std::move(store)),
       loaded_(store_ ? store_->take_loaded() : loaded_state{}),
       state_(std::move(settings), loaded_.epoch),
+      trusted_(std::move(trusted)),
       ioc_(static_cast<int>(state_.settings.threads)),
       http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                        [this](tcp::socket s) { accept_http(std::move(s)); })),
@@ -95,7 +124,8 @@ void server::restore() {
   state_.rooms.on_create([store = store_.get()](const std::shared_ptr<room>& r) {
     store->room_created(r);
   });
-  store_->start(state_);
+  store_->bind(state_);
+  store_->start();
 }
 
 // Every member leaves, then everything queued is committed.
@@ -126,6 +156,11 @@ server::~server() {
 }
 
 bool server::open() {
+  raise_open_files_limit(state_.settings.max_connections);
+  if (trusted_.trusts_everyone()) {
+    spdlog::warn("--trusted-proxies trusts every address: any client can choose its own "
+                 "address with X-Forwarded-For, and so escape its rate limit");
+  }
   // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
   return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
          open_listener(*http_, state_.settings.listen, "http");
@@ -155,10 +190,11 @@ bool server::open_listener(listener& l, const std::string& address, const char* 
 
 void server::accept_http(tcp::socket socket) {
   if (state_.connections_open.load() >= state_.settings.max_connections) {
+    log_refusal(refusal::connections_full, state_.settings.max_connections);
     reply_overloaded_http(std::move(socket), state_.counters);
     return;
   }
-  std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+  std::make_shared<http_session>(std::move(socket), state_, sessions_, trusted_)->start();
 }
 
 void server::accept_tcp(tcp::socket socket) {
@@ -166,6 +202,7 @@ void server::accept_tcp(tcp::socket socket) {
     return;  // closing the socket is the answer: the server is going away
   }
   if (state_.connections_open.load() >= state_.settings.max_connections) {
+    log_refusal(refusal::connections_full, state_.settings.max_connections);
     reply_overloaded_tcp(std::move(socket));
     return;
   }

@@ -26,6 +26,7 @@
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
 #include "store/message_store.hpp"
+#include "net/trusted_proxies.hpp"
 
 namespace pollchat {
 
@@ -35,7 +36,9 @@ std::unique_ptr<message_store> open_store(const config& settings, std::string& e
 
 class server {
  public:
-  explicit server(config settings, std::unique_ptr<message_store> store = nullptr);
+  // `trusted` is settings.trusted_proxies, parsed (main() refuses a bad list before this).
+  explicit server(config settings, trusted_proxies trusted = {},
+                  std::unique_ptr<message_store> store = nullptr);
   ~server();
 
   // Resolves and binds --listen (and --tcp-listen); false, with the reason logged, when it
@@ -68,6 +71,7 @@ class server {
   // destroyed with the io_context, and those sessions still use the state and the registry.
   server_state state_;
   session_registry sessions_;
+  const trusted_proxies trusted_;  // read-only: every HTTP session reads it, on any thread
   boost::asio::io_context ioc_;
   std::shared_ptr<listener> http_;
   std::shared_ptr<listener> tcp_;  // null unless --tcp-listen

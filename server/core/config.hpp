@@ -39,6 +39,11 @@ struct config {
   std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
   std::string redis;            // redis://... shared by several instances; empty: no Redis
   std::string redis_prefix = "pollchat";  // the key prefix instances that share rooms agree on
+  // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
+  // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
+  // address parser), which names `trusted_proxies_origin` in its error.
+  std::string trusted_proxies;
+  std::string trusted_proxies_origin = "--trusted-proxies";  // or CHAT_TRUSTED_PROXIES
   bool access_log = false;
   bool healthcheck = false;  // run as a health probe of a running server, then exit
 };

@@ -138,7 +138,7 @@ std::variant<std::string, api_error> check_name(std::string_view name) {
   if (auto accepted = display_name(name)) {
     return std::move(*accepted);
   }
-  return bad("bad_parameter", "name must be 1 to 32 characters of UTF-8 without control characters");
+  return bad("bad_parameter", "name must be 1 to 32 characters of UTF-8 without control, bidi or zero-width characters");
 }
 
 std::variant<std::string, api_error> check_client(std::string_view client) {
@@ -167,7 +167,12 @@ std::variant<post_fields, api_error> parse_post(std::string_view content_type,
                                                 const post_limits& limits) {
   const std::string type = media_type(content_type);
   std::variant<raw_fields, api_error> read;
-  if (type.empty() || type == "application/x-www-form-urlencoded") {
+  if ((type.empty() || type == "application/x-www-form-urlencoded") &&
+      body.find('=') == std::string_view::npos) {
+    // `curl --data "hello"` (the ntfy habit): a form with no field at all is the message
+    // itself, exactly as sent, with no decoding.
+    read = raw_fields{std::string(body), std::nullopt, std::nullopt};
+  } else if (type.empty() || type == "application/x-www-form-urlencoded") {
     read = read_form(body);
   } else if (type == "application/json") {
     read = read_json(body);
@@ -189,13 +194,21 @@ std::variant<post_fields, api_error> parse_post(std::string_view content_type,
     fields.client = find_param(query, "client");
   }
 
-  if (!fields.body || fields.body->empty()) {
+  if (!fields.body) {
+    // Only a form can lack the field (text is the body itself; JSON says so below).
+    return bad("missing_body", type == "application/json"
+                                   ? "the JSON object has no \"body\": send {\"body\": \"hello\"}"
+                                   : "the form has no 'body' field: post curl --data \"body=hello\" "
+                                     "(with name=, client=), or the text alone: curl --data \"hello\"");
+  }
+  if (fields.body->empty()) {
     return bad("missing_body", "the message is empty: send a non-empty 'body'");
   }
   if (fields.body->size() > limits.max_message) {
     return api_error{http::status::payload_too_large, "message_too_large",
-                     fmt::format("the message is {} bytes; the limit is {}", fields.body->size(),
-                                 limits.max_message)};
+                     fmt::format("the message is {} bytes; the limit is {} (chat-server "
+                                 "--max-message raises it)",
+                                 fields.body->size(), limits.max_message)};
   }
   if (!utf8::is_valid(*fields.body)) {
     return bad("invalid_utf8", "the message is not valid UTF-8");

@@ -103,9 +103,12 @@ class message_store {
   // start(). Empty for a store that starts empty.
   virtual loaded_state take_loaded() { return {}; }
 
-  // Begins taking appends; the rooms of take_loaded() have been restored by then. `state` is
-  // the server's, for a store that learns of rooms and epochs from elsewhere (Redis).
-  virtual void start(server_state& /*state*/) {}
+  // The server's state, for a store that learns of rooms and epochs from elsewhere (Redis);
+  // given once, before start().
+  virtual void bind(server_state& /*state*/) {}
+
+  // Begins taking appends; the rooms of take_loaded() have been restored by then.
+  virtual void start() {}
 
   // A room came into being (so that a room with no message yet survives a restart).
   // Thread-safe.

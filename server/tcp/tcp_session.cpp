@@ -6,10 +6,14 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <optional>
+#include <utility>
 #include <vector>
 
-#include "http/post_request.hpp"
+#include "common/names.hpp"
 #include "common/utf8.hpp"
+#include "net/refusal_log.hpp"
+#include "net/same_secret.hpp"
 
 namespace pollchat {
 namespace {
@@ -20,6 +24,10 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t batch_limit = 256;  // messages pulled from the room at once
 constexpr std::size_t gather_limit = 64;  // queue items per write
+// Past this much waiting output, input is not read until the output drains below it again. One
+// 4 KiB chunk of commands but /who answers with at most ~110 KiB of notices, so this plus one
+// chunk's answers stays under the 256 KiB bound that is meant for clients that stop reading.
+constexpr std::size_t read_pause_bytes = 64 * 1024;
 // The kernel's send buffer would otherwise grow to megabytes for a client that stops reading;
 // kept small, the 256 KiB outbound queue is what decides who is too slow.
 constexpr int kernel_send_buffer = 64 * 1024;
@@ -57,8 +65,18 @@ std::string_view bytes_of(const std::variant<message_ptr, std::string>& item) {
 }
 
 std::string_view help_text() {
-  return "commands: /nick NAME, /join ROOM, /who, /quit";
+  return "* /nick NAME: change your name; /join ROOM: move to ROOM; /who: who is here; "
+         "/help: this list; /quit: leave; any other line is a message to the room";
 }
+
+std::string safe(std::string_view text) {
+  std::string out;
+  utf8::append_terminal_safe(out, text);
+  return out;
+}
+
+constexpr std::string_view auth_verb = "/auth ";
+constexpr std::string_view auth_first = "* this server needs /auth <token> as the first line; goodbye";
 
 }  // namespace
 
@@ -69,6 +87,7 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
       client_id_(next_client_id()),
       peer_ip_(peer_ip(stream_.socket())),
       name_(endpoint_name(stream_.socket())),
+      auth_timer_(stream_.get_executor()),
       stop_timer_(stream_.get_executor()) {
   state_.connections_open.fetch_add(1);
   state_.tcp_clients.fetch_add(1);
@@ -88,8 +107,25 @@ tcp_session::~tcp_session() {
 void tcp_session::start() {
   registry_id_ = registry_.add(weak_from_this());
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    self->enter(self->state_.rooms.find(room_registry::lobby));
-    self->read();
+    if (self->phase_ != phase::authenticating) {
+      return;  // stopped before it began
+    }
+    if (self->state_.settings.token.empty()) {
+      self->admit();
+    } else {
+      // Until the token comes it is a member of nothing and sees nothing; a client that never
+      // sends it holds its connection for --io-timeout at most.
+      self->greet();
+      self->auth_timer_.expires_after(std::chrono::seconds(self->state_.settings.io_timeout));
+      self->auth_timer_.async_wait([self](beast::error_code ec) {
+        if (!ec && self->phase_ == phase::authenticating) {
+          self->finish(fmt::format("* no /auth within {} seconds; goodbye", self->state_.settings.io_timeout));
+        }
+      });
+    }
+    if (self->phase_ < phase::finishing) {
+      self->read();
+    }
   });
 }
 
@@ -107,6 +143,50 @@ void tcp_session::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->finish("* the server is shutting down; goodbye");
   });
+}
+
+// One line that tells a newcomer where it is, who it is and how to learn the rest.
+void tcp_session::greet() {
+  if (state_.settings.token.empty()) {
+    say(fmt::format("* welcome to pollchat: you are {} in {}; /help lists the commands", name_,
+                    room_registry::lobby));
+  } else {
+    say(fmt::format("* welcome to pollchat: this server needs /auth <token> first; then you are {} in {}",
+                    name_, room_registry::lobby));
+  }
+}
+
+// Joining emits a join now and a leave later, so connecting costs a rate token like a line:
+// connecting and disconnecting in a loop cannot flush a room's history.
+void tcp_session::admit() {
+  if (!take_rate_token()) {
+    finish("* too many joins from your address; try again in a few seconds");
+    return;
+  }
+  if (state_.settings.token.empty()) {
+    greet();
+  } else {
+    say(fmt::format("* token accepted: you are {} in {}; /help lists the commands", name_,
+                    room_registry::lobby));
+  }
+  phase_ = phase::chatting;
+  enter(state_.rooms.find(room_registry::lobby));
+}
+
+// The first line with --token. Anything but the right token ends the connection, so a guess
+// costs a whole connection and answers nothing about the server.
+void tcp_session::authenticate(std::string_view line) {
+  if (!line.starts_with(auth_verb)) {
+    finish(std::string(auth_first));
+    return;
+  }
+  if (!same_secret(line.substr(auth_verb.size()), state_.settings.token)) {
+    spdlog::info("tcp {}: wrong token", name_);
+    finish("* wrong token; goodbye");
+    return;
+  }
+  auth_timer_.cancel();
+  admit();
 }
 
 // Leaves the current room (others see it leave) and joins `target` (others see it join; it
@@ -152,17 +232,23 @@ void tcp_session::stored(append_result result) {
   pump();
 }
 
+// The same bucket as the address's HTTP posts: one budget per address, whichever door it uses.
+bool tcp_session::take_rate_token() {
+  return !state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now());
+}
+
 // --- input --------------------------------------------------------------------------------
 
 void tcp_session::read() {
-  stream_.expires_never();  // a chat client may stay quiet for hours
+  // A chat client may stay quiet for hours; before /auth the auth timer bounds the wait.
+  stream_.expires_never();
   stream_.async_read_some(asio::buffer(chunk_),
                           beast::bind_front_handler(&tcp_session::on_read, shared_from_this()));
 }
 
 void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (ec == asio::error::eof && !line_.empty() && !discarding_ && !finishing_) {
+    if (ec == asio::error::eof && !line_.empty() && !discarding_ && phase_ == phase::chatting) {
       on_line(std::move(line_));  // a last line without its '\n' still counts
     }
     close();  // gone: the destructor emits its leave
@@ -170,7 +256,7 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   }
   const std::size_t max_line = state_.settings.max_message;
   for (const char c : std::string_view(chunk_.data(), bytes)) {
-    if (finishing_ || closed_) {
+    if (phase_ >= phase::finishing) {
       return;  // after /quit (or a disconnect) the rest is not read
     }
     if (c == '\n') {
@@ -182,15 +268,30 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     } else if (!discarding_) {
       line_ += c;
       if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
-        say(line_too_long(max_line));
+        refuse_long_line();
         line_.clear();
         discarding_ = true;
       }
     }
   }
-  if (!closed_ && !finishing_) {
-    read();
+  if (phase_ >= phase::finishing) {
+    return;
   }
+  // A client that pastes commands faster than it reads their answers is not cut off as too
+  // slow: its input waits (in its own socket) until most of the answers are out.
+  if (queued_bytes_ > read_pause_bytes) {
+    read_paused_ = true;
+    return;
+  }
+  read();
+}
+
+void tcp_session::refuse_long_line() {
+  if (phase_ == phase::authenticating) {
+    finish(std::string(auth_first));  // no token is that long
+    return;
+  }
+  say(line_too_long(state_.settings.max_message));
 }
 
 void tcp_session::on_line(std::string line) {
@@ -198,10 +299,14 @@ void tcp_session::on_line(std::string line) {
     line.pop_back();
   }
   if (line.size() > state_.settings.max_message) {
-    say(line_too_long(state_.settings.max_message));
+    refuse_long_line();
     return;
   }
   if (line.empty()) {
+    return;  // also before /auth: an Enter pressed too early is not a wrong first line
+  }
+  if (phase_ == phase::authenticating) {
+    authenticate(line);
     return;
   }
   if (line.front() == '/') {
@@ -216,7 +321,7 @@ void tcp_session::post_line(std::string body) {
     say(line_too_long(state_.settings.max_message));
     return;
   }
-  if (state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now())) {
+  if (!take_rate_token()) {
     say("* slow down: too many lines from your address; that one was not sent");
     return;
   }
@@ -232,53 +337,86 @@ void tcp_session::on_command(std::string_view line) {
 
   if (verb == "/quit") {
     finish("* bye");
+  } else if (verb == "/help") {
+    say(std::string(help_text()));
   } else if (verb == "/who") {
-    std::string names;
-    for (const auto& m : room_->members()) {
-      names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", m.name, to_string(m.via));
-    }
-    std::string text = fmt::format("* in {}: ", room_->name());
-    utf8::append_terminal_safe(text, names);
-    say(std::move(text));
+    list_members();
   } else if (verb == "/nick") {
-    const std::string candidate = utf8::replace_invalid(argument);
-    auto checked = check_name(candidate);
-    if (candidate.empty() || std::holds_alternative<api_error>(checked)) {
-      say("* usage: /nick NAME (1 to 32 characters, no control characters)");
-      return;
-    }
-    name_ = std::get<std::string>(checked);
-    room_->rename(client_id_, name_);
-    std::string text = "* you are now ";
-    utf8::append_terminal_safe(text, name_);
-    say(std::move(text));
+    rename(argument);
   } else if (verb == "/join") {
-    if (!is_valid_room_name(argument)) {
-      say("* usage: /join ROOM (1 to 64 characters of A-Z a-z 0-9 _ . -)");
-      return;
-    }
-    if (argument == room_->name()) {
-      say(fmt::format("* you are in {} already", argument));
-      return;
-    }
-    auto target = state_.rooms.find_or_create(argument);
-    if (!target) {
-      say("* the server holds its maximum number of rooms; join an existing one");
-      return;
-    }
-    say(fmt::format("* you are now in {}", argument));
-    enter(std::move(target));
+    change_room(argument);
+  } else if (verb == "/auth" && !state_.settings.token.empty()) {
+    say("* you are in already");
   } else {
-    std::string text = "* unknown command ";
-    utf8::append_terminal_safe(text, verb);
-    say(fmt::format("{}; {}", text, help_text()));
+    say(fmt::format("* unknown command {}; /help lists the commands", safe(verb)));
   }
+}
+
+void tcp_session::list_members() {
+  std::string names;
+  for (const auto& m : room_->members()) {
+    names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", m.name, to_string(m.via));
+  }
+  say(fmt::format("* in {}: {}", room_->name(), safe(names)));
+}
+
+// SPEC's message types have no rename, so the others learn who the new name is from a leave of
+// the old name followed at once by a join of the new one.
+void tcp_session::rename(std::string_view argument) {
+  const std::string candidate = utf8::replace_invalid(argument);
+  const auto accepted = candidate.empty() ? std::nullopt : display_name(candidate);
+  if (!accepted) {
+    say("* usage: /nick NAME (1 to 32 characters; no control, bidi or zero-width characters)");
+    return;
+  }
+  if (*accepted == name_) {
+    say(fmt::format("* you are {} already", safe(name_)));
+    return;
+  }
+  if (!take_rate_token()) {
+    say("* slow down: too many lines from your address; your name was not changed");
+    return;
+  }
+  name_ = *accepted;
+  // Through the store like its lines: their ids come back to store(), so its own leave and join
+  // are not echoed back.
+  if (auto leave = room_->dismiss(client_id_)) {
+    store(std::move(*leave));
+  }
+  if (auto join = room_->admit(client_id_, name_, member_via::tcp)) {
+    store(std::move(*join));
+  }
+  say(fmt::format("* you are now {}", safe(name_)));
+}
+
+void tcp_session::change_room(std::string_view argument) {
+  if (!is_valid_room_name(argument)) {
+    say("* usage: /join ROOM (1 to 64 characters of A-Z a-z 0-9 _ . -)");
+    return;
+  }
+  if (argument == room_->name()) {
+    say(fmt::format("* you are in {} already", argument));
+    return;
+  }
+  // Taken before the room is made, so a refused /join creates nothing.
+  if (!take_rate_token()) {
+    say("* slow down: too many lines from your address; you did not move");
+    return;
+  }
+  auto target = state_.rooms.find_or_create(argument);
+  if (!target) {
+    log_refusal(refusal::rooms_full, state_.settings.max_rooms);
+    say("* the server holds its maximum number of rooms; join an existing one");
+    return;
+  }
+  say(fmt::format("* you are now in {}", argument));
+  enter(std::move(target));
 }
 
 // --- output -------------------------------------------------------------------------------
 
 void tcp_session::pump() {
-  if (closed_ || finishing_ || !room_ || storing_ != 0) {
+  if (phase_ != phase::chatting || !room_ || storing_ != 0) {
     return;
   }
   while (true) {
@@ -302,7 +440,7 @@ void tcp_session::pump() {
       }
       state_.counters.deliveries_total.fetch_add(1, std::memory_order_relaxed);
       enqueue(m);
-      if (finishing_) {
+      if (phase_ != phase::chatting) {
         return;
       }
     }
@@ -316,7 +454,7 @@ void tcp_session::say(std::string notice) {
 
 void tcp_session::enqueue(outbound item) {
   const std::size_t bytes = bytes_of(item).size();
-  if (closed_ || finishing_) {
+  if (phase_ >= phase::finishing) {
     return;
   }
   // One item is always taken, however large (a long message rendered with caret escapes can
@@ -333,11 +471,11 @@ void tcp_session::enqueue(outbound item) {
 }
 
 void tcp_session::write() {
-  if (writing_count_ != 0 || closed_) {
+  if (writing_count_ != 0 || phase_ == phase::closed) {
     return;
   }
   if (queue_.empty()) {
-    if (finishing_) close();
+    if (phase_ == phase::finishing) close();
     return;
   }
   std::vector<asio::const_buffer> buffers;
@@ -360,11 +498,15 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
     queued_bytes_ -= bytes_of(item).size();
     queue_.pop_front();
   }
+  if (read_paused_ && queued_bytes_ <= read_pause_bytes && phase_ < phase::finishing) {
+    read_paused_ = false;
+    read();
+  }
   write();
 }
 
 void tcp_session::finish(std::string notice) {
-  if (finishing_ || closed_) {
+  if (phase_ >= phase::finishing) {
     return;
   }
   // Drop what has not started to go out, say the last words, close when they are written.
@@ -378,7 +520,8 @@ void tcp_session::finish(std::string notice) {
   }
   queued_bytes_ += notice.size();
   queue_.push_back(std::move(notice));
-  finishing_ = true;
+  phase_ = phase::finishing;
+  auth_timer_.cancel();
   if (room_) room_->cancel_wait(*this);
   // A client that does not read cannot make its last words take longer than a second.
   stop_timer_.expires_after(std::chrono::seconds(1));
@@ -389,8 +532,9 @@ void tcp_session::finish(std::string notice) {
 }
 
 void tcp_session::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
+  auth_timer_.cancel();
   stop_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);

@@ -307,7 +307,11 @@ std::vector<std::string> client_argv(std::string url, std::vector<std::string> f
 
 const std::map<std::string, std::optional<std::string>>& client_env() {
   static const std::map<std::string, std::optional<std::string>> env{
-      {"TZ", "UTC"}, {"CHAT_URL", std::nullopt}, {"CHAT_TOKEN", std::nullopt}};
+      {"TZ", "UTC"},
+      {"CHAT_URL", std::nullopt},
+      {"CHAT_TOKEN", std::nullopt},
+      {"CHAT_CONNECT_TIMEOUT", std::nullopt},
+      {"CHAT_CA_FILE", std::nullopt}};
   return env;
 }
 
@@ -330,6 +334,29 @@ std::vector<std::string> lines_of(std::string_view text) {
     text.remove_prefix(end + 1);
   }
   return lines;
+}
+
+std::uint16_t unused_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return probe.local_endpoint().port();
+}
+
+std::vector<nlohmann::ordered_json> stored_messages(std::uint16_t port, std::string_view room) {
+  const auto answer =
+      request_once(port, "GET", "/chat/" + std::string(room) + "?since=0&timeout=0&format=json");
+  EXPECT_TRUE(answer && answer->result_int() == 200);
+  std::vector<nlohmann::ordered_json> messages;
+  if (!answer)
+    return messages;
+  const auto body = nlohmann::ordered_json::parse(answer->body(), nullptr, false);
+  if (body.is_discarded() || !body.contains("messages"))
+    return messages;
+  for (const auto& message : body["messages"]) {
+    if (message["type"] == "message")
+      messages.push_back(message);
+  }
+  return messages;
 }
 
 int occurrences(std::string_view haystack, std::string_view needle) {

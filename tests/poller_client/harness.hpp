@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,7 +91,7 @@ std::string url_of(std::uint16_t port);
 
 // poller-client --url `url` with the given flags.
 std::vector<std::string> client_argv(std::string url, std::vector<std::string> flags);
-// Its environment: TZ=UTC, and no CHAT_URL / CHAT_TOKEN from outside.
+// Its environment: TZ=UTC, and none of the client's CHAT_* variables from outside.
 const std::map<std::string, std::optional<std::string>>& client_env();
 
 // POSTs {"body", "name"} as JSON to /chat/<room>; the stored message's JSON, or "" on failure.
@@ -101,5 +102,12 @@ std::string post_message(std::uint16_t port, std::string_view room, std::string_
 std::vector<std::string> lines_of(std::string_view text);
 // How many times `needle` occurs in `haystack`.
 int occurrences(std::string_view haystack, std::string_view needle);
+
+// A loopback port nobody listens on at the moment of the call.
+std::uint16_t unused_port();
+
+// The room's stored messages of type "message" (joins and leaves left out), oldest first.
+std::vector<nlohmann::ordered_json> stored_messages(std::uint16_t port,
+                                                    std::string_view room = "lobby");
 
 }  // namespace pollchat::testing

@@ -40,6 +40,8 @@ class Options : public ::testing::Test {
  protected:
   scoped_env url_{"CHAT_URL", nullptr};
   scoped_env token_{"CHAT_TOKEN", nullptr};
+  scoped_env connect_timeout_{"CHAT_CONNECT_TIMEOUT", nullptr};
+  scoped_env ca_file_{"CHAT_CA_FILE", nullptr};
   scoped_env user_{"USER", "tester"};
 };
 
@@ -80,6 +82,9 @@ TEST_F(Options, DefaultsFollowTheSpec) {
   EXPECT_FALSE(options.no_input);
   EXPECT_FALSE(options.count);
   EXPECT_EQ(options.token, "");
+  EXPECT_EQ(options.connect_timeout, 10);
+  EXPECT_EQ(options.ca_file, "");
+  EXPECT_FALSE(options.server.tls);
 }
 
 TEST_F(Options, EveryFlagIsRead) {
@@ -158,9 +163,14 @@ TEST_F(Options, UsageErrorsExitTwoWithAClearMessage) {
   const std::string long_name(33, 'n');
   const std::pair<std::vector<const char*>, const char*> cases[] = {
       {{"--bogus"}, "--bogus"},
-      {{"--url", "https://chat.example"}, "https is not supported"},
+      {{"--url", "gopher://chat.example"}, "only http:// and https://"},
+      {{"--connect-timeout", "-1"}, "--connect-timeout -1: use a whole number of seconds"},
+      {{"--connect-timeout", "3601"}, "--connect-timeout"},
+      {{"--connect-timeout", "soon"}, "--connect-timeout"},
+      {{"--ca-file", "/nonexistent/ca.pem"}, "--ca-file /nonexistent/ca.pem: cannot read it"},
+      {{"--ca-file", "/etc/passwd"}, "no PEM certificate"},
       {{"--url", "ftp://chat.example"}, "only http://"},
-      {{"--url", "localhost:9000"}, "http://HOST[:PORT]"},
+      {{"--url", "localhost:9000"}, "http[s]://HOST[:PORT]"},
       {{"--url", "http://user:pw@h"}, "use --token"},
       {{"--url", "http://h:99999"}, "1 to 65535"},
       {{"--url", "http://h:0"}, "1 to 65535"},
@@ -185,6 +195,75 @@ TEST_F(Options, UsageErrorsExitTwoWithAClearMessage) {
     EXPECT_NE(result.text.find(expected), std::string::npos) << result.text;
     EXPECT_NE(result.text.find("--help"), std::string::npos) << result.text;
   }
+}
+
+// Debian's bundle of the system's CAs (package ca-certificates): a PEM file that loads.
+constexpr const char* system_bundle = "/etc/ssl/certs/ca-certificates.crt";
+
+TEST_F(Options, ConnectTimeoutAndCaFileComeFromFlagsOrVariables) {
+  auto options = parsed({"--connect-timeout", "0", "--ca-file", system_bundle});
+  EXPECT_EQ(options.connect_timeout, 0);
+  EXPECT_EQ(options.ca_file, system_bundle);
+
+  scoped_env seconds("CHAT_CONNECT_TIMEOUT", "25");
+  scoped_env ca_file("CHAT_CA_FILE", system_bundle);
+  options = parsed({});
+  EXPECT_EQ(options.connect_timeout, 25);
+  EXPECT_EQ(options.ca_file, system_bundle);
+  EXPECT_EQ(parsed({"--connect-timeout", "3"}).connect_timeout, 3);  // the flag wins
+}
+
+TEST_F(Options, AnEmptyVariableCountsAsUnset) {
+  scoped_env url("CHAT_URL", "");
+  scoped_env seconds("CHAT_CONNECT_TIMEOUT", "");
+  const auto options = parsed({});
+  EXPECT_EQ(options.server.port, "9000");
+  EXPECT_EQ(options.connect_timeout, 10);
+}
+
+TEST_F(Options, AnErrorAboutAVariablesValueNamesTheVariable) {
+  const std::pair<std::pair<const char*, const char*>, const char*> cases[] = {
+      {{"CHAT_URL", "ftp://chat.example"}, "CHAT_URL=ftp://chat.example: only http://"},
+      {{"CHAT_CONNECT_TIMEOUT", "lots"}, "CHAT_CONNECT_TIMEOUT=lots: use a whole number"},
+      {{"CHAT_CA_FILE", "/nonexistent.pem"}, "CHAT_CA_FILE=/nonexistent.pem: cannot read it"},
+  };
+  for (const auto& [variable, expected] : cases) {
+    scoped_env env(variable.first, variable.second);
+    const auto result = exited({});
+    EXPECT_EQ(result.code, 2) << variable.first;
+    EXPECT_NE(result.text.find(expected), std::string::npos) << result.text;
+    EXPECT_EQ(result.text.find("--url"), std::string::npos) << result.text;
+    EXPECT_EQ(result.text.find("--connect-timeout"), std::string::npos) << result.text;
+  }
+}
+
+TEST_F(Options, VersionPrintsTheVersionAndTheCommitAndExitsZero) {
+  const auto version = exited({"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_TRUE(version.text.starts_with("poller-client 0.")) << version.text;
+  EXPECT_NE(version.text.find("(commit "), std::string::npos) << version.text;
+  EXPECT_TRUE(version.text.ends_with(")\n")) << version.text;
+}
+
+TEST_F(Options, HelpNamesTheNewFlagsAndTheirVariables) {
+  const auto help = exited({"--help"});
+  for (const char* text : {"--connect-timeout", "CHAT_CONNECT_TIMEOUT", "--ca-file",
+                           "CHAT_CA_FILE", "--version", "http[s]://", "readline"})
+    EXPECT_NE(help.text.find(text), std::string::npos) << text;
+}
+
+TEST(ServerUrl, HttpsDefaultsToPort443AndKeepsItsPrefix) {
+  std::string error;
+  const auto url = parse_server_url("https://chat.example/chat-app/", error);
+  ASSERT_TRUE(url) << error;
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->host, "chat.example");
+  EXPECT_EQ(url->port, "443");
+  EXPECT_EQ(url->host_header, "chat.example");
+  EXPECT_EQ(url->prefix, "/chat-app");
+  const auto with_port = parse_server_url("https://localhost:8443", error);
+  ASSERT_TRUE(with_port) << error;
+  EXPECT_EQ(with_port->port, "8443");
 }
 
 TEST(ServerUrl, IPv6AndDefaultPort) {

@@ -92,8 +92,7 @@ redis_store::~redis_store() {
   link_.reset();  // pending replies are answered (with nothing) while the members still live
 }
 
-void redis_store::start(server_state& state) {
-  state_ = &state;
+void redis_store::start() {
   link_ = link::create(io_.get_executor(), where_, prefix_,
                        {[this](std::string_view payload) {
                           if (auto stored = decode(payload)) {

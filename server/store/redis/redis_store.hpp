@@ -62,7 +62,8 @@ class redis_store final : public message_store {
   static std::unique_ptr<redis_store> open(const config& settings, std::string& error);
   ~redis_store() override;
 
-  void start(server_state& state) override;
+  void bind(server_state& state) override { state_ = &state; }
+  void start() override;
   std::optional<append_result> append(const std::shared_ptr<room>& target, message_draft draft,
                                       std::string_view key,
                                       std::shared_ptr<append_client> client) override;

@@ -222,7 +222,7 @@ std::string sqlite_store::load(std::size_t history) {
   return {};
 }
 
-void sqlite_store::start(server_state& /*state*/) {
+void sqlite_store::start() {
   loaded_ = {};  // the rooms hold what they need now (normally taken already)
   keys_pruned_ = std::chrono::steady_clock::now();
   writer_ = std::thread([this] { run_writer(); });

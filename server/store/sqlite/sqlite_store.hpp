@@ -48,7 +48,7 @@ class sqlite_store final : public message_store {
 
   loaded_state take_loaded() override { return std::move(loaded_); }
   // Starts the writer thread.
-  void start(server_state& state) override;
+  void start() override;
 
   std::optional<append_result> append(const std::shared_ptr<room>& target, message_draft draft,
                                       std::string_view key,

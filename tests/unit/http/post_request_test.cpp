@@ -82,9 +82,29 @@ TEST(PostRequest, RefusesEmptyOrMissingBody) {
   EXPECT_EQ(refused(parse("text/plain", "")).code, "missing_body");
 }
 
+// `curl --data "hello"`, as ntfy users post: a form with no '=' at all is the text, as sent.
+TEST(PostRequest, AFormWithNoFieldIsTheMessageItselfExactlyAsSent) {
+  EXPECT_EQ(ok(parse("application/x-www-form-urlencoded", "hello")).body, "hello");
+  EXPECT_EQ(ok(parse("", "1+1 & 100% sure")).body, "1+1 & 100% sure");
+  const auto f = ok(parse("", "hi there", "name=erin&client=c9"));
+  EXPECT_EQ(f.body, "hi there");
+  EXPECT_EQ(f.name, "erin");
+  EXPECT_EQ(f.client, "c9");
+  EXPECT_EQ(refused(parse("", "")).code, "missing_body");
+}
+
+TEST(PostRequest, AFormWithoutBodyShowsBothWaysToPost) {
+  const auto e = refused(parse("", "name=bob"));
+  EXPECT_EQ(e.code, "missing_body");
+  EXPECT_NE(e.message.find(R"(curl --data "body=hello")"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find(R"(curl --data "hello")"), std::string::npos) << e.message;
+  EXPECT_EQ(e.message.find("empty"), std::string::npos) << e.message;  // it was not empty
+}
+
 TEST(PostRequest, RefusesOversizedMessageWith413) {
   const auto e = refused(parse("text/plain", std::string(11, 'x'), "", 10));
   EXPECT_EQ(e.status, http::status::payload_too_large);
+  EXPECT_NE(e.message.find("--max-message"), std::string::npos) << e.message;
   ok(parse("text/plain", std::string(10, 'x'), "", 10));
 }
 
