@@ -14,7 +14,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config ccache \
       libboost1.81-dev libboost-url1.81-dev \
-      nlohmann-json3-dev libcli11-dev libspdlog-dev \
+      nlohmann-json3-dev libcli11-dev libspdlog-dev libsqlite3-dev libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
