@@ -20,8 +20,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pollchat-redis.XXXXXX")
 started_pids=()
 
 _stop_all() {
-  local pid
-  for pid in "${started_pids[@]}"; do
+  local pid i
+  # Newest first: nginx and the clients, then the instances, then Redis under them.
+  for ((i = ${#started_pids[@]} - 1; i >= 0; i--)); do
+    pid=${started_pids[$i]}
     kill -TERM "$pid" 2>/dev/null || continue
     for _ in $(seq 1 250); do
       kill -0 "$pid" 2>/dev/null || break
