@@ -7,10 +7,12 @@
       (exit 1, saying why) on an id that is not one past the one before, an epoch that changes,
       `missed` above 0, a cursor that goes back, a status other than 200. --timeout 0 makes it
       an eager reader that asks again at once (it then lands on instances that may not hold the
-      newest post yet, and must never be reset for it).
+      newest post yet, and must never be reset for it). --retry: a 503 (an instance shutting
+      down) is asked again with the same cursor, as a client should.
   post URL ROOM COUNT OUT --tag TAG                   posts COUNT messages "TAG-i" one by one on
       one keep-alive connection, with short random pauses; writes "id body" lines to OUT; every
-      answer must be 200.
+      answer must be 200. --retry: each post carries Idempotency-Key TAG-i and is sent again
+      after a 502, 503 or 504 or a lost connection, until it is answered 200.
   check POSTED... -- READ...                          every reader got every posted message once,
       under the id its post was answered with, in id order with no gap from 1.
   presence READ NAME...                               each NAME joined exactly once, and left at
@@ -45,7 +47,9 @@ class Connection:
         self.conn = None
         self.reconnects = 0
 
-    def request(self, method, target, body=None, headers=None):
+    def request(self, method, target, body=None, headers=None, resend=False):
+        """resend: a request that may have reached the server is sent again (it carries an
+        Idempotency-Key); without it only a GET is."""
         for _ in range(5):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.read_timeout)
@@ -58,15 +62,16 @@ class Connection:
                 self.conn.close()
                 self.conn = None
                 self.reconnects += 1
-                if method != "GET":
+                if method != "GET" and not resend:
                     fail(f"{method} {target}: {e!r}")
+                time.sleep(0.05)
         fail(f"{method} {target}: five connection errors in a row")
 
 
 def follow(args):
     conn = Connection(args.url, args.timeout + 10)
     deadline = time.monotonic() + args.deadline
-    since, epoch, got, polls = 0, None, 0, 0
+    since, epoch, got, polls, retried = 0, None, 0, 0, 0
     with open(args.out, "w") as out:
         while got < args.count:
             if time.monotonic() > deadline:
@@ -77,6 +82,10 @@ def follow(args):
             target = f"/chat/{args.room}?{urllib.parse.urlencode(query)}"
             status, body = conn.request("GET", target, headers={"X-Reader": args.name})
             polls += 1
+            if status == 503 and args.retry:
+                retried += 1
+                time.sleep(0.05)
+                continue
             if status != 200:
                 fail(f"{args.name}: GET {target} answered {status}: {body[:200]!r}")
             doc = json.loads(body)
@@ -96,25 +105,40 @@ def follow(args):
                 fail(f"{args.name}: next is {doc['next']}, the cursor {since}")
             if args.timeout == 0 and not doc["messages"]:
                 time.sleep(0.005)
-    print(f"{args.name}: {got} messages in {polls} polls, {conn.reconnects} reconnects")
+    print(f"{args.name}: {got} messages in {polls} polls, {conn.reconnects} reconnects, "
+          f"{retried} answers 503")
 
 
 def post(args):
     conn = Connection(args.url, 30)
     rng = random.Random(args.tag)
+    refused = {}  # status -> how many times a post was answered it and sent again
     with open(args.out, "w") as out:
         for i in range(args.count):
             text = f"{args.tag}-{i}"
             payload = json.dumps({"body": text, "name": args.tag})
-            status, body = conn.request("POST", f"/chat/{args.room}", body=payload,
-                                        headers={"Content-Type": "application/json",
-                                                 "X-Reader": args.tag})
+            headers = {"Content-Type": "application/json", "X-Reader": args.tag}
+            if args.retry:
+                headers["Idempotency-Key"] = text
+            for _ in range(100):
+                status, body = conn.request("POST", f"/chat/{args.room}", body=payload,
+                                            headers=headers, resend=args.retry)
+                # 503: the instance is shutting down; 502/504: nginx lost the instance while
+                # the post was on its way, stored or not. The key makes sending it again safe.
+                if status not in (502, 503, 504) or not args.retry:
+                    break
+                refused[status] = refused.get(status, 0) + 1
+                time.sleep(0.05)
             if status != 200:
                 fail(f"{args.tag}: post {i} answered {status}: {body[:200]!r}")
             out.write(f"{json.loads(body)['id']} {text}\n")
             # Bursts and pauses, so that polls both park and find messages waiting.
             if rng.random() < 0.3:
                 time.sleep(rng.random() * 0.03)
+            time.sleep(args.pause)
+    again = ", ".join(f"{n} after a {s}" for s, n in sorted(refused.items())) or "none after a 5xx"
+    print(f"{args.tag}: {args.count} posts stored; sent again: {again}, "
+          f"{conn.reconnects} after a lost connection")
 
 
 def check(args):
@@ -181,9 +205,12 @@ def main():
     f.add_argument("--timeout", type=int, default=5)
     f.add_argument("--name", default="follower")
     f.add_argument("--deadline", type=float, default=90)
+    f.add_argument("--retry", action="store_true")
     p = sub.add_parser("post")
     p.add_argument("url"), p.add_argument("room"), p.add_argument("count", type=int), p.add_argument("out")
     p.add_argument("--tag", required=True)
+    p.add_argument("--retry", action="store_true")
+    p.add_argument("--pause", type=float, default=0, help="seconds after each post")
     c = sub.add_parser("check")
     c.add_argument("files", nargs=argparse.REMAINDER)
     m = sub.add_parser("presence")

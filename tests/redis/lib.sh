@@ -4,7 +4,8 @@
 # ends, however it ends. Every wait is bounded.
 #
 #   start_process LOG CMD...          sets last_pid; stopped at exit
-#   start_chat_server LOG ARGS...     sets chat_pid, chat_port (--listen 127.0.0.1:0 is added)
+#   start_chat_server LOG ARGS...     sets chat_pid, chat_port (--listen 127.0.0.1:0 unless ARGS
+#                                     have their own --listen)
 #   start_redis CONF                  redis-server with the config file CONF; waits for PING
 #   wait_healthy PORT                 until GET /healthz on PORT answers 200 (15 s)
 #   wait_port PORT PID                until something accepts on 127.0.0.1:PORT (10 s)
@@ -50,9 +51,11 @@ start_process() {
 }
 
 start_chat_server() {
-  local log=$1 line
+  local log=$1 line listen=(--listen 127.0.0.1:0)
   shift
-  start_process "$log" "$chat_server" --listen 127.0.0.1:0 "$@"
+  # A caller's own --listen (a restart on the same port) replaces the free-port one.
+  [[ " $* " == *" --listen "* ]] && listen=()
+  start_process "$log" "$chat_server" "${listen[@]}" "$@"
   chat_pid=$last_pid
   chat_port=""
   for _ in $(seq 1 500); do
