@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <map>
 #include <set>
+#include <signal.h>
 
 #include "integration.hpp"
 #include "redis_process.hpp"
@@ -214,6 +216,54 @@ TEST(Redis, ARedisBackFromAnOlderSnapshotStartsANewEpoch) {
   ASSERT_TRUE(posted.is_object());
   const auto doc = json_of(get(a, "/chat?since=0&timeout=0&format=json"));
   EXPECT_NE(doc["epoch"], old_epoch);  // id 3 was seen under the old epoch: never reused there
+}
+
+std::vector<std::string> member_names(const server_process& s, const std::string& room) {
+  std::vector<std::string> names;
+  const auto doc = json_of(get(s, "/rooms/" + room));
+  if (doc.is_object()) {
+    for (const auto& m : doc["members"]) names.push_back(m["name"]);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::size_t count_of(const nlohmann::json& history, const std::string& type, const std::string& from) {
+  std::size_t n = 0;
+  for (const auto& m : history["messages"]) {
+    if (m["type"] == type && m["from"] == from) ++n;
+  }
+  return n;
+}
+
+TEST(Redis, PresenceListsTheMembersOfEveryInstanceAndADeadInstancesMembersLeave) {
+  redis_process redis;
+  ASSERT_TRUE(redis.running());
+  const std::map<std::string, std::string> short_lease{{"CHAT_TEST_REDIS_LEASE_MS", "1000"}};
+  server_process a(on(redis), short_lease), b(on(redis), short_lease);
+  ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 10s));
+
+  test_connection alice(a.port()), bob(b.port());
+  alice.send(make_request("GET", "/chat?format=json&timeout=30&client=c-alice&name=alice"));
+  bob.send(make_request("GET", "/chat?format=json&timeout=30&client=c-bob&name=bob"));
+  const std::vector<std::string> both{"alice", "bob"};
+  ASSERT_TRUE(wait_until([&] { return member_names(a, "lobby") == both && member_names(b, "lobby") == both; }, 10s))
+      << "A lists " << ::testing::PrintToString(member_names(a, "lobby")) << ", B lists "
+      << ::testing::PrintToString(member_names(b, "lobby"));
+  EXPECT_EQ(json_of(get(a, "/rooms"))["rooms"][0]["members"], 2);
+
+  // B dies without a word: its members leave within the lease (1 s here, 20 s by default),
+  // each leave said once although every other instance notices.
+  ASSERT_FALSE(b.stop(SIGKILL).has_value());
+  ASSERT_TRUE(wait_until([&] { return member_names(a, "lobby") == std::vector<std::string>{"alice"}; }, 10s))
+      << ::testing::PrintToString(member_names(a, "lobby")) << "\n" << a.log() << "\ninstances: "
+      << redis.command({"ZRANGE", "pollchat:instances", "0", "-1", "WITHSCORES"}) << "\nkeys: "
+      << redis.command({"KEYS", "*"});
+  const auto history = json_of(get(a, "/chat?since=0&timeout=0&format=json"));
+  EXPECT_EQ(count_of(history, "join", "alice"), 1U);
+  EXPECT_EQ(count_of(history, "join", "bob"), 1U);
+  EXPECT_EQ(count_of(history, "leave", "bob"), 1U);
+  EXPECT_EQ(count_of(history, "leave", "alice"), 0U);
 }
 
 TEST(Redis, RefusesBadSettingsAndWaitsForARedisThatIsNotThereYet) {

@@ -3,7 +3,10 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
 
 #include "common/names.hpp"
 #include "core/server_state.hpp"
@@ -15,6 +18,25 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto close_wait = std::chrono::seconds(3);
+constexpr auto default_lease = std::chrono::milliseconds(20000);
+
+// Tests shorten the lease (CHAT_TEST_REDIS_LEASE_MS) to see a dead instance's members leave
+// without waiting 20 s; it is no flag, and nothing else reads it.
+std::chrono::milliseconds lease_length() {
+  if (const char* text = std::getenv("CHAT_TEST_REDIS_LEASE_MS")) {
+    const long ms = std::strtol(text, nullptr, 10);
+    if (ms >= 100) {
+      return std::chrono::milliseconds(ms);
+    }
+  }
+  return default_lease;
+}
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string_view text_of(const redisReply* r) {
   return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
@@ -55,9 +77,12 @@ std::unique_ptr<redis_store> redis_store::open(const config& settings, std::stri
 redis_store::redis_store(endpoint where, std::string prefix, const config& settings)
     : where_(std::move(where)),
       prefix_(std::move(prefix)),
+      instance_(make_epoch()),
+      lease_(lease_length()),
       history_(settings.history),
       max_rooms_(settings.max_rooms),
       work_(io_.get_executor()),
+      lease_timer_(io_),
       proposed_epoch_(make_epoch()) {}
 
 redis_store::~redis_store() {
@@ -76,13 +101,30 @@ void redis_store::start(server_state& state) {
                           }
                         },
                         [this](bool up, const std::string& why) { on_link(up, why); }});
-  spdlog::info("redis: connecting to {}:{} (prefix '{}')", where_.host, where_.port, prefix_);
-  asio::post(io_, [this] { link_->start(); });
+  spdlog::info("redis: connecting to {}:{} (prefix '{}', instance {})", where_.host, where_.port,
+               prefix_, instance_);
+  asio::post(io_, [this] {
+    link_->start();
+    renew_lease();
+  });
   loop_ = std::thread([this] { io_.run(); });
 }
 
 std::string redis_store::key(std::string_view room_name, std::string_view what) const {
   return fmt::format("{}:room:{}:{}", prefix_, room_name, what);
+}
+
+std::vector<std::string> redis_store::post_keys(const std::string& room_name,
+                                                const std::string& instance,
+                                                const std::string& idempotency_key) const {
+  std::vector<std::string> keys{prefix_ + ":epoch",       prefix_ + ":rooms",
+                                key(room_name, "last"),   key(room_name, "log"),
+                                key(room_name, "members"),
+                                fmt::format("{}:instance:{}:members", prefix_, instance)};
+  if (!idempotency_key.empty()) {
+    keys.push_back(key(room_name, "key:" + idempotency_key));
+  }
+  return keys;
 }
 
 // --- the link -------------------------------------------------------------------------------
@@ -132,6 +174,7 @@ void redis_store::adopt_epoch() {
         }
       }
       ready_.store(true);
+      renew_lease();  // at once: an instance must hold its lease before its members join
       resync_all();
     });
   });
@@ -139,8 +182,124 @@ void redis_store::adopt_epoch() {
 
 void redis_store::resync_all() {
   for (const auto& r : state_->rooms.list()) {
+    read_members(r);
     fetch(r, r->last_id());
   }
+}
+
+// --- presence across instances ----------------------------------------------------------------
+
+// Another instance's member joined or left: this instance lists it too.
+void redis_store::mirror(const std::shared_ptr<room>& target, const stored_message& stored) {
+  if (stored.member.empty() || stored.member.starts_with(instance_ + "/")) {
+    return;  // a message, or one of our own members (listed by the room itself)
+  }
+  if (stored.message->type == message_type::join) {
+    target->mirror_join(stored.member, {stored.message->from, stored.via, stored.message->time});
+  } else if (stored.message->type == message_type::leave) {
+    target->mirror_leave(stored.member);
+  }
+}
+
+// The room's whole member list, after a link-up (joins and leaves may have passed meanwhile).
+void redis_store::read_members(const std::shared_ptr<room>& target) {
+  const std::string members_key = key(target->name(), "members");
+  const std::string_view all[] = {"HGETALL", members_key};
+  link_->command(all, [this, target](redisReply* reply) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+      return;
+    }
+    std::unordered_map<std::string, member_info> others;
+    for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+      const std::string_view member = text_of(reply->element[i]);
+      if (member.starts_with(instance_ + "/")) {
+        continue;
+      }
+      const auto entry = nlohmann::json::parse(text_of(reply->element[i + 1]), nullptr, false);
+      if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) {
+        continue;
+      }
+      const std::string since = entry.value("since_ms", std::string("0"));
+      others.emplace(std::string(member),
+                     member_info{entry["name"].get<std::string>(),
+                                 entry.value("via", std::string()) == "tcp" ? member_via::tcp
+                                                                           : member_via::http,
+                                 std::chrono::system_clock::time_point{
+                                     std::chrono::milliseconds(std::atoll(since.c_str()))}});
+    }
+    target->mirror_reset(std::move(others));
+  });
+}
+
+// Keeps this instance's lease, then looks for instances whose lease ran out; again and again.
+void redis_store::renew_lease() {
+  lease_timer_.cancel();  // one chain of renewals, also when called at a link-up
+  if (ready_.load()) {
+    const std::string lease_key = fmt::format("{}:instance:{}", prefix_, instance_);
+    const std::string ttl = std::to_string(lease_.count());
+    const std::string_view set[] = {"SET", lease_key, "1", "PX", ttl};
+    link_->command(set, [](redisReply*) {});
+    const std::string instances_key = prefix_ + ":instances";
+    const std::string until = std::to_string(now_ms() + lease_.count());
+    const std::string_view add[] = {"ZADD", instances_key, until, instance_};
+    link_->command(add, [](redisReply*) {});
+    sweep_dead_instances();
+  }
+  lease_timer_.expires_after(lease_ / 4);
+  lease_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec != boost::asio::error::operation_aborted) {
+      renew_lease();
+    }
+  });
+}
+
+void redis_store::sweep_dead_instances() {
+  const std::string instances_key = prefix_ + ":instances";
+  const std::string now = std::to_string(now_ms());
+  const std::string_view expired[] = {"ZRANGEBYSCORE", instances_key, "-inf", now};
+  link_->command(expired, [this, instances_key](redisReply* dead) {
+    if (dead == nullptr || dead->type != REDIS_REPLY_ARRAY) {
+      return;
+    }
+    for (std::size_t i = 0; i < dead->elements; ++i) {
+      const std::string instance(text_of(dead->element[i]));
+      if (instance.empty() || instance == instance_) {
+        continue;
+      }
+      const std::string set_key = fmt::format("{}:instance:{}:members", prefix_, instance);
+      const std::string_view members[] = {"SMEMBERS", set_key};
+      link_->command(members, [this, instance, set_key, instances_key](redisReply* held) {
+        if (held == nullptr || held->type != REDIS_REPLY_ARRAY) {
+          return;
+        }
+        std::size_t leaves = 0;
+        for (std::size_t k = 0; k < held->elements; ++k) {
+          const std::string_view entry = text_of(held->element[k]);
+          const auto tab = entry.find('\t');
+          if (tab == std::string_view::npos) continue;
+          const std::string room_name(entry.substr(0, tab));
+          const std::string member(entry.substr(tab + 1));
+          if (!is_valid_room_name(room_name)) continue;
+          const auto keys = post_keys(room_name, instance, {});
+          const std::vector<std::string> args{room_name, proposed_epoch_, std::to_string(max_rooms_),
+                                              std::to_string(history_), "leave", "", "",
+                                              encode_time(std::chrono::system_clock::now()),
+                                              link_->channel(), "0", member, "http"};
+          const std::vector<std::string_view> key_views(keys.begin(), keys.end());
+          const std::vector<std::string_view> arg_views(args.begin(), args.end());
+          link_->eval(script::post, key_views, arg_views, [](redisReply*) {});
+          ++leaves;
+        }
+        // After the leaves (one connection: Redis runs them first), the instance is forgotten.
+        const std::string_view forget[] = {"ZREM", instances_key, instance};
+        link_->command(forget, [](redisReply*) {});
+        const std::string_view drop[] = {"DEL", set_key};
+        link_->command(drop, [](redisReply*) {});
+        spdlog::info("redis: instance {} stopped renewing its lease; {} of its members left",
+                     instance, leaves);
+      });
+    }
+  });
 }
 
 // --- appending --------------------------------------------------------------------------------
@@ -163,11 +322,8 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
     return;
   }
   const std::string& name = target->name();
-  std::vector<std::string> keys{prefix_ + ":epoch", prefix_ + ":rooms", key(name, "last"),
-                                key(name, "log")};
-  if (!idempotency_key.empty()) {
-    keys.push_back(key(name, "key:" + idempotency_key));
-  }
+  const std::vector<std::string> keys = post_keys(name, instance_, idempotency_key);
+  const std::string member = draft.member.empty() ? std::string() : instance_ + "/" + draft.member;
   const std::vector<std::string> args{name,
                                       proposed_epoch_,
                                       std::to_string(max_rooms_),
@@ -177,7 +333,9 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
                                       std::move(draft.body),
                                       encode_time(std::chrono::system_clock::now()),
                                       link_->channel(),
-                                      std::to_string(target->last_id())};
+                                      std::to_string(target->last_id()),
+                                      member,
+                                      std::string(to_string(draft.via))};
   const std::vector<std::string_view> key_views(keys.begin(), keys.end());
   const std::vector<std::string_view> arg_views(args.begin(), args.end());
   const bool sent = link_->eval(script::post, key_views, arg_views, [this, client](redisReply* reply) {
@@ -189,6 +347,10 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
       return;
     }
     const std::string_view status = text_of(reply->element[0]);
+    if (status == "gone") {
+      answer(client, append_result::failure());  // a leave said already: nothing to store
+      return;
+    }
     if (status == "too_many_rooms" || reply->elements < 3) {
       spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
                    max_rooms_);
@@ -247,7 +409,7 @@ void redis_store::deliver(const stored_message& stored) {
     return;  // the other copy (our own post's reply, or the channel's) came first
   }
   room_sync& sync = syncs_[target->name()];
-  sync.pending.emplace(stored.message->id, stored.message);
+  sync.pending.emplace(stored.message->id, stored);
   drain(target, sync);
 }
 
@@ -259,7 +421,8 @@ void redis_store::drain(const std::shared_ptr<room>& target, room_sync& sync) {
   std::uint64_t expected = last + 1;
   for (auto it = sync.pending.begin(); it != sync.pending.end() && it->first == expected;
        it = sync.pending.erase(it), ++expected) {
-    run.push_back({it->second, {}});
+    mirror(target, it->second);
+    run.push_back({it->second.message, {}});
   }
   if (!run.empty()) {
     target->publish(run);
@@ -322,7 +485,7 @@ void redis_store::fetch(const std::shared_ptr<room>& target, std::uint64_t since
     for (std::size_t i = 3; i < reply->elements; ++i) {
       if (auto stored = decode(text_of(reply->element[i]))) {
         if (stored->message->room == target->name() && stored->message->id > target->last_id()) {
-          sync.pending.emplace(stored->message->id, stored->message);
+          sync.pending.emplace(stored->message->id, std::move(*stored));
           ++added;
         }
       }
@@ -405,8 +568,18 @@ void redis_store::close() {
   while (in_flight_.load() != 0 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  ready_.store(false);
-  asio::post(io_, [this] { link_->stop(); });
+  asio::post(io_, [this] {
+    lease_timer_.cancel();
+    // Our members' leaves went out above; saying we are gone spares the others a sweep.
+    const std::string instances_key = prefix_ + ":instances";
+    const std::string lease_key = fmt::format("{}:instance:{}", prefix_, instance_);
+    const std::string_view forget[] = {"ZREM", instances_key, instance_};
+    link_->command(forget, [](redisReply*) {});
+    const std::string_view drop[] = {"DEL", lease_key};
+    link_->command(drop, [](redisReply*) {});
+    ready_.store(false);
+    link_->stop();
+  });
   work_.reset();
   while (!io_.stopped() && std::chrono::steady_clock::now() < until + close_wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -26,12 +26,21 @@
 // time the link comes back, every room is read again from where this instance stands: the
 // channel drops what is published while an instance is not subscribed.
 //
+// Presence: each member is named across instances as "<instance>/<client key>". Its join and
+// leave go through the post script like any message, which also keeps the room's member list in
+// Redis; every instance mirrors the other instances' members into its rooms from those joins and
+// leaves (and reads the list whole after each link-up), so /rooms and /who show everyone. Each
+// instance holds a lease in Redis, refreshed every few seconds; an instance that finds another's
+// lease run out (it died without saying goodbye) says the leaves of its members, each stored
+// once however many instances say it.
+//
 // Threads: one thread runs the store's io_context; hiredis and every member marked "loop" are
 // touched by it only. append() and the other entry points are thread-safe.
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,7 +75,7 @@ class redis_store final : public message_store {
  private:
   // Where a room's delivery stands. Loop thread only.
   struct room_sync {
-    std::map<std::uint64_t, message_ptr> pending;  // received, waiting for the ids before them
+    std::map<std::uint64_t, stored_message> pending;  // received, waiting for the ids before them
     bool fetching = false;                         // a read of the missing ids is on its way
   };
 
@@ -85,9 +94,17 @@ class redis_store final : public message_store {
   void start_new_epoch();
   std::string key(std::string_view room_name, std::string_view what) const;
   void answer(const std::shared_ptr<append_client>& client, append_result result);
+  void mirror(const std::shared_ptr<room>& target, const stored_message& stored);
+  void read_members(const std::shared_ptr<room>& target);
+  void renew_lease();
+  void sweep_dead_instances();
+  std::vector<std::string> post_keys(const std::string& room_name, const std::string& instance,
+                                     const std::string& idempotency_key) const;
 
   const endpoint where_;
   const std::string prefix_;
+  const std::string instance_;  // random per run: names this instance's lease and members
+  const std::chrono::milliseconds lease_;  // how long a lease lasts unrenewed
   const std::size_t history_;
   const std::size_t max_rooms_;
   server_state* state_ = nullptr;  // set by start(), before the loop runs
@@ -96,6 +113,7 @@ class redis_store final : public message_store {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread loop_;
   std::shared_ptr<link> link_;                         // loop
+  boost::asio::steady_timer lease_timer_;              // loop: renews the lease, sweeps
   std::unordered_map<std::string, room_sync> syncs_;   // loop
   std::string proposed_epoch_;  // loop: offered when Redis has none; never the current one
   // Loop: epochs this instance has left. A late copy of a message stored before Redis was

@@ -50,7 +50,13 @@ std::optional<stored_message> decode(std::string_view json) {
   }
   message_draft draft{*type_of(*type), *from, *body};
   const std::chrono::system_clock::time_point when{std::chrono::milliseconds(ms)};
-  return stored_message{*epoch, make_message(id->get<std::uint64_t>(), *room, std::move(draft), when)};
+  stored_message out{*epoch, make_message(id->get<std::uint64_t>(), *room, std::move(draft), when)};
+  if (const std::string* member = text("member")) {
+    out.member = *member;
+    const std::string* via = text("via");
+    out.via = via != nullptr && *via == "tcp" ? member_via::tcp : member_via::http;
+  }
+  return out;
 }
 
 }  // namespace pollchat::redis

@@ -14,6 +14,8 @@ namespace pollchat::redis {
 struct stored_message {
   std::string epoch;
   message_ptr message;
+  std::string member{};  // a join or leave: the member, named across instances ("" otherwise)
+  member_via via = member_via::http;
 };
 
 // nullopt for anything that is not a well-formed stored message (never trusted blindly: Redis

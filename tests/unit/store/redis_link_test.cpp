@@ -43,11 +43,13 @@ struct link_fixture {
 
   // Posts one message through the post script; its decoded reply.
   std::optional<stored_message> post(const std::string& body) {
-    const std::string_view keys[] = {"T:epoch", "T:rooms", "T:room:lobby:last", "T:room:lobby:log"};
+    const std::string_view keys[] = {"T:epoch",          "T:rooms",
+                                     "T:room:lobby:last", "T:room:lobby:log",
+                                     "T:room:lobby:members", "T:instance:i:members"};
     const std::string time = encode_time(std::chrono::system_clock::now());
     const std::string channel = the_link->channel();
-    const std::string_view args[] = {"lobby", "e1", "1000", "1000", "message", "alice", body, time,
-                                     channel, "0"};
+    const std::string_view args[] = {"lobby", "e1",    "1000", "1000", "message", "alice",
+                                     body,    time,    channel, "0",    "",        ""};
     std::optional<std::optional<stored_message>> out;
     if (!the_link->eval(script::post, keys, args, [&](redisReply* r) {
           out = r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 3

@@ -28,6 +28,7 @@ struct room_keys {
   std::string epoch = "P:epoch", rooms = "P:rooms";
   std::string last() const { return "P:room:" + room + ":last"; }
   std::string log() const { return "P:room:" + room + ":log"; }
+  std::string members() const { return "P:room:" + room + ":members"; }
 };
 
 class RedisScripts : public ::testing::Test {
@@ -37,13 +38,14 @@ class RedisScripts : public ::testing::Test {
                                 const std::string& key = {}, const std::string& proposed = "e-new",
                                 std::uint64_t seen = 0, std::size_t history = 1000,
                                 std::size_t max_rooms = 1000) {
-    std::vector<std::string> args{"EVAL", std::string(post_script), key.empty() ? "4" : "5",
-                                  k.epoch, k.rooms, k.last(), k.log()};
+    std::vector<std::string> args{"EVAL", std::string(post_script), key.empty() ? "6" : "7",
+                                  k.epoch, k.rooms, k.last(), k.log(), k.members(),
+                                  "P:instance:i1:members"};
     if (!key.empty()) args.push_back("P:room:" + k.room + ":key:" + key);
     for (auto a : {k.room, proposed, std::to_string(max_rooms), std::to_string(history),
                    std::string("message"), std::string("alice"), body,
                    std::string("1765000000123"), std::string("P:messages"),
-                   std::to_string(seen)}) {
+                   std::to_string(seen), std::string(), std::string()}) {
       args.push_back(a);
     }
     return lines(redis_.command(args));
@@ -117,6 +119,36 @@ TEST_F(RedisScripts, KeepsTheNewestHistoryAndReadsAfterACursor) {
   ASSERT_EQ(r.size(), 4U);
   EXPECT_EQ(parsed(r[3])["id"], 9);
   EXPECT_EQ(read(lobby, 10, 100).size(), 3U);  // nothing after the newest
+}
+
+// A join or leave of `member` on instance i1.
+std::vector<std::string> presence_change(redis_process& redis, const std::string& type,
+                                         const std::string& from, const std::string& member) {
+  return lines(redis.command({"EVAL", std::string(post_script), "6", "P:epoch", "P:rooms",
+                              "P:room:lobby:last", "P:room:lobby:log", "P:room:lobby:members",
+                              "P:instance:i1:members", "lobby", "e", "1000", "1000", type, from,
+                              "", "1765000000123", "P:messages", "0", member, "tcp"}));
+}
+
+TEST_F(RedisScripts, KeepsTheMembersAndStoresEachLeaveOnce) {
+  ASSERT_TRUE(redis_.running());
+  const auto join = presence_change(redis_, "join", "carol", "i1/tcp:7");
+  ASSERT_EQ(join[0], "stored");
+  EXPECT_EQ(parsed(join[2])["member"], "i1/tcp:7");
+  EXPECT_EQ(parsed(join[2])["via"], "tcp");
+  EXPECT_EQ(redis_.command({"SMEMBERS", "P:instance:i1:members"}), "lobby\ti1/tcp:7");
+  const auto entry = parsed(redis_.command({"HGET", "P:room:lobby:members", "i1/tcp:7"}));
+  EXPECT_EQ(entry["name"], "carol");
+
+  // A sweeper's leave names nobody: the name comes from the join.
+  const auto leave = presence_change(redis_, "leave", "", "i1/tcp:7");
+  ASSERT_EQ(leave[0], "stored");
+  EXPECT_EQ(parsed(leave[2])["from"], "carol");
+  EXPECT_EQ(redis_.command({"HLEN", "P:room:lobby:members"}), "0");
+  EXPECT_EQ(redis_.command({"SCARD", "P:instance:i1:members"}), "0");
+  // Its own instance saying goodbye as well stores nothing more.
+  EXPECT_EQ(presence_change(redis_, "leave", "carol", "i1/tcp:7")[0], "gone");
+  EXPECT_EQ(redis_.command({"GET", "P:room:lobby:last"}), "2");
 }
 
 TEST_F(RedisScripts, AnEmptiedRedisStartsANewEpoch) {
