@@ -11,6 +11,7 @@
 
 #include "http/http_session.hpp"
 #include "net/overload_reply.hpp"
+#include "store/redis/redis_store.hpp"
 #include "net/refusal_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tcp/tcp_session.hpp"
@@ -65,6 +66,9 @@ void raise_open_files_limit(std::size_t max_connections) {
 }  // namespace
 
 std::unique_ptr<message_store> open_store(const config& settings, std::string& error) {
+  if (!settings.redis.empty()) {
+    return redis::redis_store::open(settings, error);
+  }
   if (settings.data_dir.empty()) {
     return nullptr;
   }
@@ -109,15 +113,18 @@ void server::restore() {
     }
   }
   const auto took = std::chrono::steady_clock::now() - loaded_.began;
-  spdlog::info("store: {} loaded: {} rooms, {} messages in {} ms (--sync {}, RSS {} MiB)",
-               state_.settings.data_dir, rooms, loaded_.messages,
-               std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-               state_.settings.sync, resident_mib());
+  if (!state_.settings.data_dir.empty()) {  // (Redis is read once it is reached, later)
+    spdlog::info("store: {} loaded: {} rooms, {} messages in {} ms (--sync {}, RSS {} MiB)",
+                 state_.settings.data_dir, rooms, loaded_.messages,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                 state_.settings.sync, resident_mib());
+  }
   loaded_ = {};
   state_.store = store_.get();
   state_.rooms.on_create([store = store_.get()](const std::shared_ptr<room>& r) {
     store->room_created(r);
   });
+  store_->bind(state_);
   store_->start();
 }
 
@@ -177,7 +184,7 @@ bool server::open_listener(listener& l, const std::string& address, const char* 
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                    : bound.address().to_string();
   spdlog::info("listening on {}://{}:{} (epoch {}, {} thread{})", scheme, host, bound.port(),
-               state_.epoch, state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
+               *state_.epoch.get(), state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
   return true;
 }
 

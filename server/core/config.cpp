@@ -160,6 +160,10 @@ std::string cross_check(const config& c, const value_origin& origin) {
     return fmt::format("{} cannot exceed {}", origin.describe("--poll-timeout", c.poll_timeout),
                        origin.describe("--max-poll-timeout", c.max_poll_timeout));
   }
+  if (!c.redis.empty() && !c.data_dir.empty()) {
+    return "--redis and --data-dir exclude each other: with Redis, messages are kept in Redis "
+           "(see docs/scale-out.md)";
+  }
   if (c.max_message > c.max_body) {
     return fmt::format("{} cannot exceed {}", origin.describe("--max-message", c.max_message),
                        origin.describe("--max-body", c.max_body));
@@ -216,6 +220,10 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--sync", c.sync,
       "With --data-dir: 'full' survives power loss, 'normal' survives a crash of the process")
       ->check(CLI::IsMember({"full", "normal"}));
+  add(app, "--redis", c.redis,
+      "redis://[[user]:password@]host[:port][/db] shared by several instances; empty: none");
+  add(app, "--redis-prefix", c.redis_prefix,
+      "Key prefix in Redis: instances with the same --redis and prefix share their rooms");
   add(app, "--trusted-proxies", c.trusted_proxies,
       "Proxies (addresses, CIDR blocks; comma-separated) whose Forwarded or X-Forwarded-For "
       "names the client; empty: trust no one");

@@ -37,6 +37,8 @@ struct config {
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
   std::string data_dir;         // where messages are persisted (SQLite); empty: in memory
   std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
+  std::string redis;            // redis://... shared by several instances; empty: no Redis
+  std::string redis_prefix = "pollchat";  // the key prefix instances that share rooms agree on
   // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
   // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
   // address parser), which names `trusted_proxies_origin` in its error.

@@ -26,6 +26,9 @@ class history {
   std::uint64_t newest_id() const { return messages_.empty() ? 0 : messages_.back()->id; }
   std::size_t size() const { return messages_.size(); }
 
+  // Forgets every message (a new epoch, or a gap too old to fill).
+  void clear() { messages_.clear(); }
+
  private:
   std::size_t capacity_;
   std::deque<message_ptr> messages_;  // contiguous ids: messages_[k]->id == oldest_id() + k

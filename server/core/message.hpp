@@ -14,11 +14,20 @@ enum class message_type { message, join, leave };
 
 std::string_view to_string(message_type type);
 
+// How a member reads the room (SPEC §4): polling over HTTP, or connected to the TCP room.
+enum class member_via { http, tcp };
+
+std::string_view to_string(member_via via);
+
 // What a poster supplies; the room adds the id and the time.
 struct message_draft {
   message_type type = message_type::message;
   std::string from;
   std::string body;
+  // A join or leave: which member (its client key, never shown) and how it reads. A store that
+  // shares presence between instances (Redis) keeps the list of members by it.
+  std::string member{};
+  member_via via = member_via::http;
 };
 
 struct message {

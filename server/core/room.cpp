@@ -1,5 +1,6 @@
 #include "core/room.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace pollchat {
@@ -120,6 +121,18 @@ void room::publish(std::span<const durable> messages) {
   notify_all(woken);
 }
 
+void room::restart_after(std::uint64_t last_id) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    history_.clear();
+    last_id_ = last_id;
+    idempotency_ = idempotency_cache{};
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
 void room::restore(std::span<const message_ptr> recent) {
   const std::lock_guard lock(mutex_);
   for (const auto& m : recent) {
@@ -143,23 +156,24 @@ std::optional<message_draft> room::admit(const std::string& client, std::string_
   if (!members_.touch(client, name, via, presence::clock::now())) {
     return std::nullopt;
   }
-  return message_draft{message_type::join, std::string(name), {}};
+  return message_draft{message_type::join, std::string(name), {}, client, via};
 }
 
 std::optional<message_draft> room::dismiss(const std::string& client) {
   const std::lock_guard lock(mutex_);
-  auto name = members_.leave(client);
-  if (!name) {
+  auto gone = members_.leave(client);
+  if (!gone) {
     return std::nullopt;
   }
-  return message_draft{message_type::leave, std::move(*name), {}};
+  return message_draft{message_type::leave, std::move(gone->name), {}, client, gone->via};
 }
 
 std::vector<message_draft> room::expire(presence::clock::duration grace) {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
-  for (auto& name : members_.expire(presence::clock::now(), grace)) {
-    out.push_back({message_type::leave, std::move(name), {}});
+  for (auto& gone : members_.expire(presence::clock::now(), grace)) {
+    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
+                   gone.info.via});
   }
   return out;
 }
@@ -167,10 +181,26 @@ std::vector<message_draft> room::expire(presence::clock::duration grace) {
 std::vector<message_draft> room::dismiss_all() {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
-  for (auto& name : members_.clear()) {
-    out.push_back({message_type::leave, std::move(name), {}});
+  for (auto& gone : members_.clear()) {
+    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
+                   gone.info.via});
   }
   return out;
+}
+
+void room::mirror_join(std::string key, member_info info) {
+  const std::lock_guard lock(mutex_);
+  remote_members_.insert_or_assign(std::move(key), std::move(info));
+}
+
+void room::mirror_leave(const std::string& key) {
+  const std::lock_guard lock(mutex_);
+  remote_members_.erase(key);
+}
+
+void room::mirror_reset(std::unordered_map<std::string, member_info> members) {
+  const std::lock_guard lock(mutex_);
+  remote_members_ = std::move(members);
 }
 
 std::uint64_t room::join(const std::string& client, std::string_view name, member_via via) {
@@ -207,11 +237,11 @@ bool room::leave(const std::string& client) {
   std::vector<parked_waiter> woken;
   {
     const std::lock_guard lock(mutex_);
-    auto name = members_.leave(client);
-    if (!name) {
+    auto gone = members_.leave(client);
+    if (!gone) {
       return false;
     }
-    append_locked({message_type::leave, std::move(*name), {}});
+    append_locked({message_type::leave, std::move(gone->name), {}});
     woken.swap(waiters_);
   }
   notify_all(woken);
@@ -231,8 +261,8 @@ void room::expire_members(presence::clock::duration grace) {
     if (gone.empty()) {
       return;
     }
-    for (const auto& name : gone) {
-      append_locked({message_type::leave, name, {}});
+    for (const auto& member : gone) {
+      append_locked({message_type::leave, member.info.name, {}});
     }
     woken.swap(waiters_);
   }
@@ -241,7 +271,14 @@ void room::expire_members(presence::clock::duration grace) {
 
 std::vector<member_info> room::members() const {
   const std::lock_guard lock(mutex_);
-  return members_.list();
+  auto out = members_.list();
+  if (!remote_members_.empty()) {
+    for (const auto& [key, info] : remote_members_) {
+      out.push_back(info);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
+  }
+  return out;
 }
 
 bool room::is_member(const std::string& client) const {
@@ -251,7 +288,7 @@ bool room::is_member(const std::string& client) const {
 
 std::size_t room::member_count() const {
   const std::lock_guard lock(mutex_);
-  return members_.size();
+  return members_.size() + remote_members_.size();
 }
 
 batch room::read_locked(std::uint64_t cursor, std::size_t limit) const {

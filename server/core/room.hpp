@@ -42,6 +42,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/names.hpp"
@@ -136,6 +137,12 @@ class room {
   // their keys and wakes every parked waiter once. Thread-safe.
   void publish(std::span<const durable> messages);
 
+  // Starts the room's sequence over after `last_id` with an empty window and no keys, and
+  // wakes every waiter: the Redis store's answer to a new epoch, or to a gap it can no longer
+  // fill (the messages were trimmed from Redis meanwhile; readers are told through `missed`).
+  // Thread-safe.
+  void restart_after(std::uint64_t last_id);
+
   // What the store kept from an earlier run, before anyone reads: the newest messages (oldest
   // first, contiguous ids) and the keys of the last ten minutes. Thread-safe.
   void restore(std::span<const message_ptr> recent);
@@ -159,7 +166,14 @@ class room {
   bool rename(const std::string& client, std::string_view name);
   // Emits a leave for every HTTP member idle longer than `grace` with no poll parked.
   void expire_members(presence::clock::duration grace);
-  std::vector<member_info> members() const;
+  // Members on other instances (Redis), mirrored from their joins and leaves: listed and
+  // counted with this room's own, never expired here (their own instance, or its lease in
+  // Redis, ends them). `key` names the member across instances. Thread-safe.
+  void mirror_join(std::string key, member_info info);
+  void mirror_leave(const std::string& key);
+  void mirror_reset(std::unordered_map<std::string, member_info> members);
+
+  std::vector<member_info> members() const;  // this instance's and the mirrored, by join time
   std::size_t member_count() const;
   bool is_member(const std::string& client) const;
 
@@ -182,6 +196,7 @@ class room {
   std::vector<parked_waiter> waiters_;  // guarded by mutex_
   idempotency_cache idempotency_;       // guarded by mutex_
   presence members_;                    // guarded by mutex_
+  std::unordered_map<std::string, member_info> remote_members_;  // guarded by mutex_
   bool closed_ = false;                 // guarded by mutex_
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/epoch.hpp"
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/room_registry.hpp"
@@ -19,7 +20,7 @@ struct server_state {
   explicit server_state(config c, std::string epoch = {});
 
   const config settings;
-  const std::string epoch;  // names this run's id sequence
+  current_epoch epoch;  // names the id sequence; changes only behind Redis (§9). Thread-safe.
   // Where messages become durable; null: in memory (store_of() resolves it). Set once by the
   // server before it serves; the store it points to is thread-safe.
   message_store* store = nullptr;

@@ -168,8 +168,8 @@ response router::shutting_down() {
 
 response router::store_unavailable() {
   auto res = error({http::status::service_unavailable, "store_unavailable",
-                    "the server cannot store messages right now (disk full or failing); nothing "
-                    "was stored; retry in a moment"});
+                    "the server cannot store messages right now (its disk or its Redis is failing "
+                    "or away); nothing was stored; retry in a moment"});
   res.set(http::field::retry_after, "1");
   return res;
 }
@@ -367,29 +367,35 @@ route_result router::start_poll(const request& req, const urls::params_view& que
         const bool since_arrival = !params.since.has_value();
         poll_plan plan{target_room, 0, params.limit, params.as_text, params.timeout,
                        std::move(member_key), std::move(join), since_arrival};
-        plan.cursor = cursor_for(params, target_room->last_id());
+        plan.epoch = state_.epoch.get();
+        plan.cursor = cursor_for(params, target_room->last_id(), *plan.epoch);
         return {std::nullopt, std::move(plan), std::nullopt};
       }
       store.append(target_room, std::move(*join), {}, nullptr);
     }
   }
 
-  const std::uint64_t cursor = cursor_for(params, target_room->last_id());
+  auto epoch = state_.epoch.get();
+  const std::uint64_t cursor = cursor_for(params, target_room->last_id(), *epoch);
   return {std::nullopt,
           poll_plan{std::move(target_room), cursor, params.limit, params.as_text, params.timeout,
-                    std::move(member_key), std::nullopt, false},
+                    std::move(member_key), std::nullopt, false, std::move(epoch)},
           std::nullopt};
 }
 
 // Without `since` the reader waits for the next message; a cursor from another epoch or from
 // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
-// ids that will never come.
-std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest) const {
+// ids that will never come. Behind a shared store (Redis) another instance may be a few
+// milliseconds ahead of this one: a cursor beyond this instance's newest id is then waited on,
+// not reset (the message that passes it is on its way).
+std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest,
+                                 std::string_view epoch) const {
   if (!params.since) {
     return newest;
   }
-  const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
-  return (other_epoch || *params.since > newest) ? 0 : *params.since;
+  const bool other_epoch = params.epoch && *params.epoch != epoch;
+  const bool beyond = *params.since > newest && !store_of(state_).shared();
+  return (other_epoch || beyond) ? 0 : *params.since;
 }
 
 // HEAD /chat...: the status and headers GET would give at once (as with timeout=0). HEAD is
@@ -405,7 +411,8 @@ response router::peek_poll(const request& req, const urls::params_view& query,
   const auto& params = std::get<poll_params>(parsed);
   batch messages;
   if (const auto target_room = state_.rooms.find(room_name)) {
-    messages = target_room->read(cursor_for(params, target_room->last_id()), params.limit);
+    messages = target_room->read(cursor_for(params, target_room->last_id(), *state_.epoch.get()),
+                                 params.limit);
   }
   return poll_answer(room_name, params.as_text, messages);
 }
@@ -416,6 +423,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
 }
 
 response router::poll_answer(std::string_view room_name, bool as_text, const batch& messages) const {
+  const auto epoch = state_.epoch.get();
   response res;
   if (as_text) {
     if (messages.messages.empty()) {
@@ -428,7 +436,7 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
   } else {
     res = make_response(http::status::ok, "application/json",
                         fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
-                                    room_name, state_.epoch));
+                                    room_name, *epoch));
     res.body().items = messages.messages;
     res.body().separator = ",";
     res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"
@@ -436,7 +444,7 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
                                   messages.next, messages.missed);
   }
   res.set("Chat-Next", std::to_string(messages.next));
-  res.set("Chat-Epoch", state_.epoch);
+  res.set("Chat-Epoch", *epoch);
   if (messages.missed != 0) {
     res.set("Chat-Missed", std::to_string(messages.missed));
   }
@@ -492,7 +500,7 @@ response router::describe_room(std::string_view room_name) {
   }
   json doc;
   doc["room"] = r->name();
-  doc["epoch"] = state_.epoch;
+  doc["epoch"] = *state_.epoch.get();
   doc["last_id"] = r->last_id();
   doc["parked"] = r->parked();
   json members = json::array();
