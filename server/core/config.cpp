@@ -69,6 +69,10 @@ std::string cross_check(const config& c) {
     return fmt::format("--poll-timeout ({}) cannot exceed --max-poll-timeout ({})",
                        c.poll_timeout, c.max_poll_timeout);
   }
+  if (c.max_room_bytes > c.max_history_bytes) {
+    return fmt::format("--max-room-bytes ({}) cannot exceed --max-history-bytes ({})",
+                       c.max_room_bytes, c.max_history_bytes);
+  }
   if (c.max_message > c.max_body) {
     return fmt::format("--max-message ({}) cannot exceed --max-body ({})", c.max_message,
                        c.max_body);
@@ -94,6 +98,18 @@ command_line parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   add(app, "--history", c.history, "Messages each room keeps")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--max-history-bytes", c.max_history_bytes,
+      "Bytes of messages kept in all rooms together (histories, Idempotency-Keys, answers being "
+      "sent); past it the largest rooms drop their oldest messages. With the defaults the server "
+      "stays under ~256 MiB RSS (docs/security.md)")
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
+  add(app, "--max-room-bytes", c.max_room_bytes,
+      "Bytes of history one room keeps; past it its oldest messages are dropped")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 40));
+  add(app, "--room-expiry", c.room_expiry,
+      "Seconds a room that never had a message, with nobody in it, is kept after it was last "
+      "named")
+      ->check(CLI::Range(1u, 1000000u));
   add(app, "--max-message", c.max_message, "Largest message body, in bytes")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
   add(app, "--max-body", c.max_body, "Largest request body, in bytes")

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/memory_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/room_registry.hpp"
@@ -17,6 +18,7 @@ struct server_state {
 
   const config settings;
   const std::string epoch;  // names this run's id sequence
+  memory_budget memory;     // every message and Idempotency-Key; before the rooms that charge it
   room_registry rooms;
   rate_limiter post_limiter;
   metrics counters;
