@@ -58,12 +58,13 @@ class router {
 
  private:
   response post_message(const request& req, const boost::urls::params_view& query,
-                        std::string_view room_name);
+                        std::string_view room_name, std::string_view peer);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name, std::string_view peer);
   response leave_room(const request& req, const boost::urls::params_view& query,
                       std::string_view room_name);
-  response list_rooms();
+  response list_rooms(const boost::urls::params_view& query);
+  std::optional<response> pay_for_room(bool creates, bool joins, std::string_view peer);
   response describe_room(std::string_view room_name);
   response health();
 
