@@ -22,6 +22,7 @@
 #include "core/room.hpp"
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
+#include "tcp/line_reader.hpp"
 
 namespace pollchat {
 
@@ -69,8 +70,7 @@ class tcp_session : public room_waiter,
   std::deque<std::uint64_t> own_ids_;  // ids of its own posts, not echoed back
 
   std::array<char, 4096> chunk_{};
-  std::string line_;          // the line being received
-  bool discarding_ = false;   // the current line was too long: drop it up to its end
+  line_reader lines_;  // splits what arrives into lines of at most --max-message bytes
 
   std::deque<outbound> queue_;
   std::size_t queued_bytes_ = 0;
