@@ -23,6 +23,7 @@ constexpr auto drain_tick = std::chrono::milliseconds(10);
 constexpr auto max_expiry_interval = std::chrono::seconds(10);
 // Freed memory past this is handed back to the system (glibc keeps it otherwise).
 constexpr std::size_t trim_threshold = std::size_t{32} << 20;
+constexpr auto min_trim_interval = std::chrono::seconds(5);
 }  // namespace
 
 server::server(config settings)
@@ -128,8 +129,11 @@ void server::sweep_presence() {
 // for later; past a threshold they are handed back so that RSS falls with the load.
 void server::release_memory() {
   released_since_trim_ += state_.memory.take_released();
-  if (released_since_trim_ >= trim_threshold) {
+  const auto now = std::chrono::steady_clock::now();
+  // A trim walks the heap on this I/O thread: at most one every few seconds under churn.
+  if (released_since_trim_ >= trim_threshold && now - last_trim_ >= min_trim_interval) {
     released_since_trim_ = 0;
+    last_trim_ = now;
     malloc_trim(0);
   }
 }
