@@ -120,7 +120,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(0u, 3600u));
   add(app, "--token", c.token, "Require 'Authorization: Bearer TOKEN' on every request")
       ->capture_default_str();
-  add(app, "--post-rate", c.post_rate, "Posts a second per client address (0: no limit)")
+  add(app, "--post-rate", c.post_rate,
+      "Posts a second per client address (an IPv6 /64 is one address; creating a room or "
+      "joining one costs a post too; 0: no limit)")
       ->check(CLI::Range(0.0, 1e9));
   add(app, "--post-burst", c.post_burst, "Posts a client address may make at once")
       ->check(CLI::Range(1.0, 1e9));
