@@ -1,6 +1,7 @@
 #include "app/server.hpp"
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <csignal>
 #include <malloc.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +25,8 @@ constexpr auto max_expiry_interval = std::chrono::seconds(10);
 // Freed memory past this is handed back to the system (glibc keeps it otherwise).
 constexpr std::size_t trim_threshold = std::size_t{32} << 20;
 constexpr auto min_trim_interval = std::chrono::seconds(5);
+// ... and so it is after this many connections closed (a wave of readers gone).
+constexpr std::size_t connection_wave = 1000;
 }  // namespace
 
 server::server(config settings)
@@ -126,13 +129,19 @@ void server::sweep_presence() {
 }
 
 // After a spike (a relief, expired rooms, a wave of readers gone), glibc keeps the freed pages
-// for later; past a threshold they are handed back so that RSS falls with the load.
+// for later; past a threshold (bytes of messages freed, or connections closed since the peak)
+// they are handed back so that RSS falls with the load.
 void server::release_memory() {
   released_since_trim_ += state_.memory.take_released();
+  const std::size_t open = state_.connections_open.load();
+  peak_connections_ = std::max(peak_connections_, open);
+  const bool wave_gone = peak_connections_ >= open + connection_wave;
   const auto now = std::chrono::steady_clock::now();
   // A trim walks the heap on this I/O thread: at most one every few seconds under churn.
-  if (released_since_trim_ >= trim_threshold && now - last_trim_ >= min_trim_interval) {
+  if ((released_since_trim_ >= trim_threshold || wave_gone) &&
+      now - last_trim_ >= min_trim_interval) {
     released_since_trim_ = 0;
+    peak_connections_ = open;
     last_trim_ = now;
     malloc_trim(0);
   }

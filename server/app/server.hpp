@@ -67,6 +67,7 @@ class server {
   std::chrono::steady_clock::time_point last_expiry_;  // used by the presence timer's handler only
   std::size_t released_since_trim_ = 0;                // used by the presence timer's handler only
   std::chrono::steady_clock::time_point last_trim_;    // used by the presence timer's handler only
+  std::size_t peak_connections_ = 0;                   // used by the presence timer's handler only
 
   std::mutex grace_mutex_;
   std::condition_variable grace_cv_;
