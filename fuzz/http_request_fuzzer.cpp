@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "fuzz_support.hpp"
+#include "http/request_rules.hpp"
 #include "http/router.hpp"
 
 namespace {
@@ -102,9 +103,19 @@ bool one_request(router& r, server_state& state, std::string_view& input) {
     if (ec && ec != http::error::need_more) {
       return false;  // answered 400/413/431 and closed
     }
+    if (ec == http::error::need_more && parser.is_header_done() && input.size() > header_limit) {
+      return false;  // a chunk-size line or trailer past 8 KiB: 400 bad_chunk and closed
+    }
     if (!screened && parser.is_header_done()) {
       screened = true;
       const auto before = observe(state);
+      // The message rules first, as the session applies them (framing, Host).
+      if (check_framing(parser.get().base())) {
+        return false;  // refused and closed: where the request ends is unknown
+      }
+      if (check_host(parser.get().base())) {
+        return parser.is_done() && parser.get().keep_alive();
+      }
       if (auto refusal = r.screen(parser.get().base(), peer)) {
         check_response(*refusal);
         FUZZ_CHECK(observe(state) == before, "a refusal on the header changes no room");

@@ -1,6 +1,8 @@
 #include "app/server.hpp"
 
 #include <boost/asio/post.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <csignal>
 #include <malloc.h>
@@ -27,10 +29,37 @@ constexpr std::size_t trim_threshold = std::size_t{32} << 20;
 constexpr auto min_trim_interval = std::chrono::seconds(5);
 // ... and so it is after this many connections closed (a wave of readers gone).
 constexpr std::size_t connection_wave = 1000;
+// Descriptors the server needs besides its connections: listeners, epoll, the log, the files of
+// a store, and the over-cap connections being answered.
+constexpr rlim_t descriptor_margin = 64;
+
+// Each connection is a descriptor. Distributions start processes with a soft limit of 1024
+// whatever the hard limit: raise it as far as allowed, and say so when that is still too low
+// for --max-connections (clients beyond it would wait in the accept backlog).
+void raise_open_files_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+      limit = raised;
+    }
+  }
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + descriptor_margin;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn("open files limit is {}, below --max-connections {} + {}; raise it (ulimit -n, "
+                 "LimitNOFILE=, docker --ulimit nofile=) or lower --max-connections",
+                 limit.rlim_cur, max_connections, descriptor_margin);
+  }
+}
 }  // namespace
 
-server::server(config settings)
+server::server(config settings, trusted_proxies trusted)
     : state_(std::move(settings)),
+      trusted_(std::move(trusted)),
       ioc_(static_cast<int>(state_.settings.threads)),
       http_(std::make_shared<listener>(ioc_, state_.settings.threads == 1,
                                        [this](tcp::socket s) { accept_http(std::move(s)); })),
@@ -56,6 +85,11 @@ server::~server() {
 }
 
 bool server::open() {
+  raise_open_files_limit(state_.settings.max_connections);
+  if (trusted_.trusts_everyone()) {
+    spdlog::warn("--trusted-proxies trusts every address: any client can choose its own "
+                 "address with X-Forwarded-For, and so escape its rate limit");
+  }
   // HTTP last: its "listening on" line tells whoever waits for it that everything is bound.
   return (!tcp_ || open_listener(*tcp_, state_.settings.tcp_listen, "tcp")) &&
          open_listener(*http_, state_.settings.listen, "http");
@@ -88,7 +122,7 @@ void server::accept_http(tcp::socket socket) {
     reply_overloaded_http(std::move(socket), state_.counters);
     return;
   }
-  std::make_shared<http_session>(std::move(socket), state_, sessions_)->start();
+  std::make_shared<http_session>(std::move(socket), state_, sessions_, trusted_)->start();
 }
 
 void server::accept_tcp(tcp::socket socket) {

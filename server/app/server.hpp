@@ -21,12 +21,14 @@
 #include "net/listener.hpp"
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
+#include "net/trusted_proxies.hpp"
 
 namespace pollchat {
 
 class server {
  public:
-  explicit server(config settings);
+  // `trusted` is settings.trusted_proxies, parsed (main() refuses a bad list before this).
+  explicit server(config settings, trusted_proxies trusted = {});
   ~server();
 
   // Resolves and binds --listen (and --tcp-listen); false, with the reason logged, when it
@@ -55,6 +57,7 @@ class server {
   // destroyed with the io_context, and those sessions still use the state and the registry.
   server_state state_;
   session_registry sessions_;
+  const trusted_proxies trusted_;  // read-only: every HTTP session reads it, on any thread
   boost::asio::io_context ioc_;
   std::shared_ptr<listener> http_;
   std::shared_ptr<listener> tcp_;  // null unless --tcp-listen

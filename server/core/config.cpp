@@ -56,6 +56,18 @@ CLI::Option* add_switch(CLI::App& app, const std::string& flag, bool& value,
   return app.add_flag(flag, value, help)->envname(env_name(flag));
 }
 
+// Where a flag's value came from, for an error about it: the flag when the command line has
+// it, else its environment variable (CLI11 reads the variable only when the flag is absent).
+std::string origin_of(const std::string& flag, int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == flag || (arg.starts_with(flag) && arg.substr(flag.size()).starts_with('='))) {
+      return flag;
+    }
+  }
+  return env_name(flag);
+}
+
 // Checks between flags that CLI11 validators cannot express; returns an error or "".
 std::string cross_check(const config& c) {
   if (!parse_host_port(c.listen)) {
@@ -138,6 +150,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--io-timeout", c.io_timeout,
       "Seconds to receive a request's header or body, or to send a response")
       ->check(CLI::Range(1u, 3600u));
+  add(app, "--trusted-proxies", c.trusted_proxies,
+      "Proxies (addresses, CIDR blocks; comma-separated) whose Forwarded or X-Forwarded-For "
+      "names the client; empty: trust no one");
   add_switch(app, "--access-log", c.access_log, "Log one line per request");
   add_switch(app, "--healthcheck", c.healthcheck,
              "Probe GET /healthz of the server at --listen and exit 0 if it is healthy");
@@ -158,6 +173,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
     result.exit_code = 2;
     result.output = fmt::format("chat-server: {}\n", problem);
     return result;
+  }
+  if (!c.trusted_proxies.empty()) {
+    c.trusted_proxies_origin = origin_of("--trusted-proxies", argc, argv);
   }
   result.settings = std::move(c);
   return result;

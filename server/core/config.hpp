@@ -40,6 +40,11 @@ struct config {
   unsigned presence_grace = 10;  // seconds an HTTP member stays after its last poll ended
   unsigned idle_timeout = 60;   // seconds a keep-alive connection may wait for a request
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
+  // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
+  // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
+  // address parser), which names `trusted_proxies_origin` in its error.
+  std::string trusted_proxies;
+  std::string trusted_proxies_origin = "--trusted-proxies";  // or CHAT_TRUSTED_PROXIES
   bool access_log = false;
   bool healthcheck = false;  // run as a health probe of a running server, then exit
 };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/message.hpp"
+#include "net/http_date.hpp"
 
 namespace pollchat {
 
@@ -58,14 +59,19 @@ using response = boost::beast::http::response<chat_body>;
 
 // The whole response as one gather list: `head` receives the status line and header fields,
 // `out` the buffers (head first, then the body's shared bytes). Cheaper than Beast's generic
-// serializer, which a woken poll would otherwise spend most of its time in.
-inline void gather_response(const response& res, std::string& head,
+// serializer, which a woken poll would otherwise spend most of its time in. Every answer gets
+// a `Date` here, from a per-second cache. The answer to a HEAD request (`head_only`) is the
+// head alone: its Content-Length still says what GET would send, but a body after it would be
+// read by the client as the next response.
+inline void gather_response(const response& res, bool head_only, std::string& head,
                             std::vector<boost::asio::const_buffer>& out) {
   head.clear();
   head += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   head += std::to_string(res.result_int());
   head += ' ';
   head += boost::beast::http::obsolete_reason(res.result());
+  head += "\r\nDate: ";
+  head += http_date_now();
   head += "\r\n";
   for (const auto& field : res) {
     head += field.name_string();
@@ -77,7 +83,9 @@ inline void gather_response(const response& res, std::string& head,
   out.clear();
   out.reserve(2 * res.body().items.size() + 3);
   out.emplace_back(head.data(), head.size());
-  chat_body::append_buffers(res.body(), out);
+  if (!head_only) {
+    chat_body::append_buffers(res.body(), out);
+  }
 }
 
 }  // namespace pollchat

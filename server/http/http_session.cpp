@@ -11,7 +11,11 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <span>
+
+#include "net/client_address.hpp"
 #include <utility>
+
+#include "http/request_rules.hpp"
 
 namespace pollchat {
 namespace {
@@ -34,6 +38,20 @@ constexpr int reads_per_turn = 16;
 // that pipelines many requests must not grow the stack without bound.
 constexpr unsigned max_inline_depth = 8;
 constexpr auto linger_time = seconds(2);
+// While draining the lingering close is shorter: the process is about to go, and --shutdown-grace
+// must leave room for it.
+constexpr auto drain_linger_time = std::chrono::milliseconds(500);
+// The kernel's send buffer of an HTTP socket (it reserves twice this for its bookkeeping).
+// Left to autotuning it grows to megabytes per connection (tcp_wmem), and a reader that stops
+// reading a large answer would pin all of it; bounded, the rest of the answer waits in the
+// session (shared message bytes) until --io-timeout closes the connection.
+constexpr int send_buffer_size = 64 * 1024;
+
+std::optional<asio::ip::address> peer_ip(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::nullopt : std::optional(endpoint.address());
+}
 
 std::string peer_address(const tcp::socket& socket) {
   beast::error_code ec;
@@ -48,7 +66,7 @@ response body_too_large(std::size_t max_body) {
 
 // A client id lets its holder leave: it never reaches the access log.
 std::string redact_client(std::string_view target) {
-  const auto parsed = boost::urls::parse_origin_form(target);
+  const auto parsed = parse_target(target);
   if (!parsed || !parsed->has_query()) {
     return std::string(target);
   }
@@ -65,12 +83,16 @@ bool expects_continue(const request_header& header) {
 
 }  // namespace
 
-http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry)
+http_session::http_session(tcp::socket&& socket, server_state& state, session_registry& registry,
+                           const trusted_proxies& trusted)
     : socket_(std::move(socket)),
       state_(state),
       registry_(registry),
       router_(state),
       peer_(peer_address(socket_)),
+      peer_ip_(peer_ip(socket_)),
+      trusted_(trusted),
+      client_(peer_),
       poll_timer_(socket_.get_executor()) {
   state_.connections_open.fetch_add(1);
 }
@@ -101,6 +123,9 @@ void http_session::start() {
     if (!ec) {
       self->socket_.set_option(tcp::no_delay(true), ec);
     }
+    if (!ec) {
+      self->socket_.set_option(asio::socket_base::send_buffer_size(send_buffer_size), ec);
+    }
     if (ec) {
       self->close();
       return;
@@ -116,10 +141,11 @@ void http_session::notify() {
 
 void http_session::stop() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    // Idle, or in the middle of receiving a request: close now. A parked poll is answered by
-    // its closed room; an answer being written finishes first; a lingering close runs out.
+    // Idle: close now; in the middle of receiving a request: answer it 503. A parked poll is
+    // answered by its closed room; an answer being written finishes first (and a request
+    // pipelined behind it is then answered 503); a lingering close runs out.
     if (!self->poll_ && !self->writing_ && !self->lingering_) {
-      self->close();
+      self->refuse_for_drain();
     }
   });
 }
@@ -242,6 +268,8 @@ void http_session::next_request() {
   parser_->header_limit(header_limit);
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
+  head_request_ = false;
+  client_ = peer_;  // until a header names another (an early failure is logged as the peer's)
   idle_ = true;
   // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
   // next request unless a large one grew it.
@@ -275,6 +303,10 @@ void http_session::receive() {
       parse_failed(ec);
       return;
     }
+    if (ec == http::error::need_more && unparsed_beyond_limit()) {
+      refuse_unbounded_framing();
+      return;
+    }
     if (!screened_ && parser_->is_header_done()) {
       screened_ = true;
       if (!on_header()) {
@@ -305,6 +337,20 @@ void http_session::receive() {
   }
 }
 
+// After the header, what the parser leaves unconsumed while it asks for more is never body: it
+// is a chunk-size line with its extensions, or the trailer, which Beast waits for whole and
+// limits neither. Past the header limit the request is refused, whatever Beast would do, so a
+// client cannot make the session buffer without bound (`1;a=` then megabytes with no CRLF).
+bool http_session::unparsed_beyond_limit() const {
+  return parser_->is_header_done() && buffer_.size() > header_limit;
+}
+
+void http_session::refuse_unbounded_framing() {
+  send(router::error({http::status::bad_request, "bad_chunk",
+                      "a chunk-size line or the trailer must fit in 8 KiB"}),
+       true);
+}
+
 // A large body is read in large pieces; a head, or a small body, a read_chunk at a time.
 std::size_t http_session::body_read_size() const {
   if (!parser_->is_header_done()) {
@@ -320,11 +366,16 @@ bool http_session::on_header() {
   const auto& header = parser_->get();
   version_ = header.version();
   keep_alive_ = header.keep_alive();
+  head_request_ = header.method() == http::verb::head;
+  find_client();
   if (state_.settings.access_log) {
     request_line_ = fmt::format("{} {}", std::string_view(header.method_string()),
                                 redact_client(header.target()));
   }
-  if (auto refusal = router_.screen(header, peer_)) {
+  if (!screen_message(header)) {
+    return false;
+  }
+  if (auto refusal = router_.screen(header, client_)) {
     // The body was not read, so where the next request starts is unknown: close after this.
     send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
     return false;
@@ -342,6 +393,31 @@ bool http_session::on_header() {
     return false;
   }
   return true;
+}
+
+// The rules of the message itself, before the API's: framing (a refusal closes, since where
+// this request ends is unknown) and Host. False: refused.
+bool http_session::screen_message(const request_header& header) {
+  if (auto bad = check_framing(header)) {
+    send(router::error(*bad), true);
+    return false;
+  }
+  if (auto bad = check_host(header)) {
+    send(router::error(*bad), !parser_->is_done() || !keep_alive_);
+    return false;
+  }
+  return true;
+}
+
+// Behind a trusted proxy the client is whom its forwarding headers name (net/client_address);
+// connection accounting stays with the peer.
+void http_session::find_client() {
+  if (trusted_.empty() || !peer_ip_) {
+    return;  // the common case costs nothing
+  }
+  if (const auto forwarded = forwarded_client(*peer_ip_, trusted_, parser_->get())) {
+    client_ = forwarded->to_string();
+  }
 }
 
 // A malformed request is answered and the connection closed: where the next one would start is
@@ -378,7 +454,7 @@ void http_session::send_continue() {
 void http_session::handle_request() {
   const request req = parser_->release();
   parser_.reset();
-  route_result routed = router_.route(req, peer_);
+  route_result routed = router_.route(req, client_);
   if (routed.poll) {
     begin_poll(std::move(*routed.poll));
   } else {
@@ -456,7 +532,10 @@ void http_session::end_poll() {
 // --- writing ------------------------------------------------------------------------------
 
 void http_session::send(response res, bool close_after) {
-  close_after = close_after || state_.draining.load();
+  // Closing only because the server drains: a request pipelined behind this one is then
+  // answered 503 too (on_written), rather than cut off.
+  drain_closes_ = !close_after && state_.draining.load();
+  close_after = close_after || drain_closes_;
   res.version(version_);
   res.keep_alive(!close_after);
   res.set(http::field::server, "pollchat");
@@ -465,14 +544,14 @@ void http_session::send(response res, bool close_after) {
   state_.counters.count_response(status);
   if (state_.settings.access_log) {
     const auto elapsed = std::chrono::steady_clock::now() - request_start_;
-    spdlog::info("access {} \"{}\" {} {:.1f}ms", peer_, request_line_, status,
+    spdlog::info("access {} \"{}\" {} {:.1f}ms", client_, request_line_, status,
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
   out_ = std::move(res);
   // After a long park the previous deadline is long spent.
   deadline_.expires_after(seconds(state_.settings.io_timeout));
   writing_ = true;
-  gather_response(*out_, wire_head_, wire_);
+  gather_response(*out_, head_request_, wire_head_, wire_);
   write_rest(close_after);
 }
 
@@ -533,11 +612,52 @@ void http_session::on_written(bool close_after, beast::error_code ec) {
     close();
     return;
   }
+  // The drain may have begun while this answer was on its way.
+  const bool drain_only = drain_closes_ || (!close_after && state_.draining.load());
+  if (drain_only && buffer_.size() != 0) {
+    answer_pipelined_for_drain();
+    return;
+  }
   if (close_after || state_.draining.load()) {
     linger();
     return;
   }
   next_request();
+}
+
+// --- draining -----------------------------------------------------------------------------
+
+// Shutdown reached a session that is not writing, parked or lingering: an idle one closes; one
+// in the middle of receiving a request (or whose request just arrived) answers it 503.
+void http_session::refuse_for_drain() {
+  if (!socket_.is_open()) {
+    return;
+  }
+  if (idle_ && buffer_.size() == 0) {
+    // A request may have arrived that nobody has read yet: look once, without waiting.
+    maybe_more_ = true;
+    if (read_once(read_chunk) != read_status::data) {
+      close();
+      return;
+    }
+  }
+  head_request_ = !screened_ ? starts_head_request() : head_request_;
+  send(router::shutting_down(), true);
+}
+
+// The answer that closed for the drain is sent and the next request has (partly) arrived.
+void http_session::answer_pipelined_for_drain() {
+  parser_.reset();
+  head_request_ = starts_head_request();
+  send(router::shutting_down(), true);
+}
+
+// Whether the buffered bytes begin a HEAD request, for a request answered before its header was
+// parsed: the answer to HEAD must have no body.
+bool http_session::starts_head_request() const {
+  const auto bytes = buffer_.data();
+  const std::string_view start(static_cast<const char*>(bytes.data()), std::min<std::size_t>(bytes.size(), 5));
+  return start == "HEAD ";
 }
 
 // Half-close, then drain what the client still sends for a moment: closing with unread bytes
@@ -551,7 +671,11 @@ void http_session::linger() {
     return;
   }
   buffer_.consume(buffer_.size());
-  deadline_.expires_after(linger_time);
+  if (state_.draining.load()) {
+    deadline_.expires_after(drain_linger_time);
+  } else {
+    deadline_.expires_after(linger_time);
+  }
   await_input();  // on_readable discards until the client closes or the deadline passes
 }
 

@@ -29,6 +29,7 @@
 #include "http/router.hpp"
 #include "core/server_state.hpp"
 #include "net/session_registry.hpp"
+#include "net/trusted_proxies.hpp"
 
 namespace pollchat {
 
@@ -37,7 +38,7 @@ class http_session : public room_waiter,
                      public std::enable_shared_from_this<http_session> {
  public:
   http_session(boost::asio::ip::tcp::socket&& socket, server_state& state,
-               session_registry& registry);
+               session_registry& registry, const trusted_proxies& trusted);
   ~http_session() override;
 
   void start();
@@ -68,9 +69,13 @@ class http_session : public room_waiter,
   void next_request();
   void receive();
   bool on_header();  // false: the request was answered (refused) or waits for 100 Continue
+  bool screen_message(const request_header& header);
+  bool unparsed_beyond_limit() const;
+  void refuse_unbounded_framing();
   void parse_failed(boost::beast::error_code ec);
   void send_continue();
   void handle_request();
+  void find_client();
 
   void begin_poll(poll_plan plan);
   void on_poll_event();  // every way a poll can end converges here
@@ -83,6 +88,11 @@ class http_session : public room_waiter,
   void linger();
   void close();
 
+  // Shutdown: a request being received, or pipelined behind the last answer, gets a 503.
+  void refuse_for_drain();
+  void answer_pipelined_for_drain();
+  bool starts_head_request() const;
+
   boost::asio::ip::tcp::socket socket_;
   deadline deadline_;
   boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed
@@ -91,12 +101,17 @@ class http_session : public room_waiter,
   session_registry& registry_;
   std::uint64_t registry_id_ = 0;
   router router_;
-  const std::string peer_;  // client address, for the post rate limit and logs
+  const std::string peer_;  // the TCP peer's address
+  const std::optional<boost::asio::ip::address> peer_ip_;  // nullopt: unknown (never trusted)
+  const trusted_proxies& trusted_;
+  // The request's client: the peer, or whom a trusted proxy names. Post rate limit, access log.
+  std::string client_;
 
   // The request being answered.
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool screened_ = false;     // its header has passed screen()
+  bool head_request_ = false;  // HEAD: the answer is sent without its body
   std::string request_line_;  // for --access-log only
   std::chrono::steady_clock::time_point request_start_;
 
@@ -110,6 +125,7 @@ class http_session : public room_waiter,
   std::optional<response> out_;  // the response being written
   std::string wire_head_;                    // its status line and fields, as sent
   std::vector<boost::asio::const_buffer> wire_;  // what is left of it to write
+  bool drain_closes_ = false;  // the answer closes the connection only because of the drain
   unsigned inline_depth_ = 0;  // answers written at once in a row (pipelining), to bound the stack
 
   bool reading_ = false;      // a wait for input (or a read turn) is pending

@@ -7,6 +7,8 @@
 
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
+#include "http/request_rules.hpp"
+#include "web/page_reply.hpp"
 
 namespace pollchat {
 namespace {
@@ -15,11 +17,24 @@ namespace http = boost::beast::http;
 namespace urls = boost::urls;
 using json = nlohmann::ordered_json;
 
-enum class endpoint { root, chat, rooms, room_info, room_leave, healthz, metrics, unknown };
+// root: GET is the web page, POST a post to the lobby; static_file: the page's own files.
+enum class endpoint {
+  root,
+  chat,
+  rooms,
+  room_info,
+  room_leave,
+  healthz,
+  metrics,
+  static_file,
+  unknown
+};
 
 struct target {
   endpoint kind = endpoint::unknown;
   std::string_view room;  // for chat, room_info and room_leave, as written (never decoded)
+  // for static_file: the name after /static/
+  std::string_view file{};
 };
 
 target classify(std::string_view path) {
@@ -50,26 +65,35 @@ target classify(std::string_view path) {
     }
   }
   if (auto t = room_after("/rooms/", endpoint::room_info)) return *t;
+  if (auto t = room_after("/static/", endpoint::static_file)) {
+    return {t->kind, {}, t->room};
+  }
   return {};
 }
 
-// The methods each endpoint answers; the Allow header of a 405.
+// The methods each endpoint answers; the Allow header of a 405. HEAD goes wherever GET goes.
 std::string_view allowed_methods(endpoint kind) {
   switch (kind) {
     case endpoint::root:
     case endpoint::chat:
-      return "GET, POST";
+      return "GET, HEAD, POST";
     case endpoint::room_leave:
       return "POST";
     default:
-      return "GET";
+      return "GET, HEAD";
   }
 }
 
+// HEAD asks for what GET would answer, without the body (RFC 9110 §9.3.2).
+bool is_get(http::verb method) { return method == http::verb::get || method == http::verb::head; }
+
 bool method_allowed(endpoint kind, http::verb method) {
+  if (method == http::verb::head) {
+    method = http::verb::get;
+  }
   switch (kind) {
     case endpoint::root:
-      return method == http::verb::post || method == http::verb::get;  // GET: 404 for now
+      return method == http::verb::post || method == http::verb::get;
     case endpoint::chat:
       return method == http::verb::get || method == http::verb::post;
     case endpoint::room_leave:
@@ -149,9 +173,9 @@ response router::shutting_down() {
 }
 
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
-  const auto url = urls::parse_origin_form(header.target());
-  const target t = url ? classify(url->encoded_path()) : target{};
-  const bool get = header.method() == http::verb::get;
+  const auto url = parse_target(header.target());
+  const target t = url ? classify(route_path(*url)) : target{};
+  const bool get = is_get(header.method());
   const bool healthz = t.kind == endpoint::healthz && get;
   if (state_.draining.load() && !healthz) {
     return shutting_down();
@@ -160,7 +184,8 @@ std::optional<response> router::screen(const request_header& header, std::string
   // The token comes before everything else, so an unknown or malformed path without it is
   // 401 too: nothing about the server is revealed to whoever lacks it.
   const std::string& token = state_.settings.token;
-  const bool public_page = t.kind == endpoint::root && get;
+  // The page and its files need no token: the page asks for it (SPEC §5).
+  const bool public_page = (t.kind == endpoint::root || t.kind == endpoint::static_file) && get;
   if (!token.empty() && !healthz && !public_page) {
     const std::string_view auth = header[http::field::authorization];
     constexpr std::string_view scheme = "bearer ";
@@ -181,10 +206,9 @@ std::optional<response> router::screen(const request_header& header, std::string
     return not_found();
   }
   if (!method_allowed(t.kind, header.method())) {
+    // The message does not name the method, so HEAD's Content-Length is GET's.
     auto res = error({http::status::method_not_allowed, "method_not_allowed",
-                      fmt::format("{} is not allowed here; use {}",
-                                  std::string_view(header.method_string()),
-                                  allowed_methods(t.kind))});
+                      fmt::format("this path takes only {}", allowed_methods(t.kind))});
     res.set(http::field::allow, allowed_methods(t.kind));
     return res;
   }
@@ -207,23 +231,29 @@ std::optional<response> router::screen(const request_header& header, std::string
 }
 
 route_result router::route(const request& req, std::string_view peer) {
-  const auto url = urls::parse_origin_form(req.target());
+  const auto url = parse_target(req.target());
   if (!url) {
     return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
   }
   urls::encoding_opts opts;
   opts.space_as_plus = true;
   const urls::params_view query = url->params(opts);
-  const target t = classify(url->encoded_path());
-  const bool get = req.method() == http::verb::get;
+  const target t = classify(route_path(*url));
+  const bool get = is_get(req.method());
 
   switch (t.kind) {
     case endpoint::root:
       if (get) {
-        return {not_found(), {}};  // the web page comes with its own issue
+        if (auto page = page_reply("index.html", req[http::field::if_none_match])) {
+          return {std::move(*page), {}};
+        }
+        return {not_found(), {}};  // not reached: the build always embeds index.html
       }
       return {post_message(req, query, t.room, peer), {}};
     case endpoint::chat:
+      if (req.method() == http::verb::head) {
+        return {peek_poll(req, query, t.room), {}};
+      }
       if (get) {
         return start_poll(req, query, t.room, peer);
       }
@@ -245,6 +275,14 @@ route_result router::route(const request& req, std::string_view peer) {
                             state_.counters.render(now)),
               {}};
     }
+    case endpoint::static_file:
+      // The page itself lives at / only: under /static/ its relative URLs would point nowhere.
+      if (t.file != "index.html") {
+        if (auto res = page_reply(t.file, req[http::field::if_none_match])) {
+          return {std::move(*res), {}};
+        }
+      }
+      return {error({http::status::not_found, "not_found", "no such file under /static/"}), {}};
     case endpoint::unknown:
       break;
   }
@@ -318,23 +356,48 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     state_.rooms.watch_members(target_room);  // the presence sweep expires it from now on
   }
 
-  // Without `since` the reader waits for the next message; a cursor from another epoch or from
-  // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
-  // ids that will never come.
-  const std::uint64_t newest = target_room->last_id();
-  std::uint64_t cursor = newest;
-  if (params.since) {
-    const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
-    cursor = (other_epoch || *params.since > newest) ? 0 : *params.since;
-  }
+  const std::uint64_t cursor = cursor_for(params, target_room->last_id());
   return {std::nullopt, poll_plan{std::move(target_room), cursor, params.limit, params.as_text,
                                   params.timeout, std::move(member_key)}};
 }
 
+// Without `since` the reader waits for the next message; a cursor from another epoch or from
+// beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
+// ids that will never come.
+std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest) const {
+  if (!params.since) {
+    return newest;
+  }
+  const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
+  return (other_epoch || *params.since > newest) ? 0 : *params.since;
+}
+
+// HEAD /chat...: the status and headers GET would give at once (as with timeout=0). HEAD is
+// safe: it never parks, never makes its client a member, and never creates the room (a room
+// that does not exist answers as an empty one, which is what GET would create).
+response router::peek_poll(const request& req, const urls::params_view& query,
+                           std::string_view room_name) {
+  auto parsed = parse_poll(query, req[http::field::accept],
+                           poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    return error(*e);
+  }
+  const auto& params = std::get<poll_params>(parsed);
+  batch messages;
+  if (const auto target_room = state_.rooms.find(room_name)) {
+    messages = target_room->read(cursor_for(params, target_room->last_id()), params.limit);
+  }
+  return poll_answer(room_name, params.as_text, messages);
+}
+
 response router::answer_poll(const poll_plan& plan, const batch& messages) {
   state_.counters.deliveries_total.fetch_add(messages.messages.size(), std::memory_order_relaxed);
+  return poll_answer(plan.target->name(), plan.as_text, messages);
+}
+
+response router::poll_answer(std::string_view room_name, bool as_text, const batch& messages) const {
   response res;
-  if (plan.as_text) {
+  if (as_text) {
     if (messages.messages.empty()) {
       res = make_response(http::status::no_content, "text/plain; charset=utf-8", {});
     } else {
@@ -345,7 +408,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
   } else {
     res = make_response(http::status::ok, "application/json",
                         fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
-                                    plan.target->name(), state_.epoch));
+                                    room_name, state_.epoch));
     res.body().items = messages.messages;
     res.body().separator = ",";
     res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"

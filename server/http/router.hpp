@@ -14,6 +14,7 @@
 
 #include "http/api_error.hpp"
 #include "http/chat_body.hpp"
+#include "http/poll_request.hpp"
 #include "core/room.hpp"
 #include "core/server_state.hpp"
 
@@ -61,6 +62,10 @@ class router {
                         std::string_view room_name, std::string_view peer);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name, std::string_view peer);
+  response peek_poll(const request& req, const boost::urls::params_view& query,
+                     std::string_view room_name);
+  std::uint64_t cursor_for(const poll_params& params, std::uint64_t newest) const;
+  response poll_answer(std::string_view room_name, bool as_text, const batch& messages) const;
   response leave_room(const request& req, const boost::urls::params_view& query,
                       std::string_view room_name);
   response list_rooms(const boost::urls::params_view& query);

@@ -1,7 +1,9 @@
 #pragma once
 // Answers a connection the server has no room for, and closes it: an HTTP client gets a 503
-// with Retry-After (after its request is read, so it sees the answer instead of a reset), a
-// TCP line client one notice line. Bounded in time so refused connections cannot pile up.
+// with Retry-After (after its request line is read, so it sees the answer instead of a reset),
+// except the health probe (`GET` or `HEAD /healthz`), which gets its `200 ok` whatever the cap;
+// a TCP line client gets one notice line. Bounded in time (1 s to read, 1 s to write and drain)
+// so refused connections cannot pile up.
 
 #include <boost/asio/ip/tcp.hpp>
 

@@ -41,7 +41,8 @@ TEST(Hostile, MalformedRequestsAreRefusedAndChangeNothing) {
   };
   for (const auto& attack : attacks) {
     const int status = answer_to(server.port(), attack);
-    EXPECT_TRUE(status == 0 || (status >= 400 && status < 500))
+    // 501: a transfer coding the server does not implement (gzip).
+    EXPECT_TRUE(status == 0 || (status >= 400 && status < 500) || status == 501)
         << "answered " << status << " to: " << attack.substr(0, 60);
   }
   // Random bytes, seeded so a failure can be replayed.

@@ -259,7 +259,7 @@ TEST(TcpRoomLimits, TcpClientsCountTowardsMaxConnections) {
   a.say("/who");  // an answer means it holds the only slot
   const auto who = a.next();
   ASSERT_TRUE(who && who->starts_with("* in lobby")) << who.value_or("(nothing)");
-  EXPECT_EQ(get(server, "/healthz")->result_int(), 503);  // HTTP is refused too
+  EXPECT_EQ(get(server, "/rooms")->result_int(), 503);  // HTTP is refused too (but /healthz)
   line_client b(server.tcp_port());
   EXPECT_EQ(b.next(), "* the server is full; try again later");
   EXPECT_TRUE(b.connection.wait_closed(3s));

@@ -95,10 +95,12 @@ bool test_connection::fill(clock::time_point deadline) {
   return true;
 }
 
-std::optional<http_response> test_connection::read_response(std::chrono::milliseconds timeout) {
+std::optional<http_response> test_connection::read_response(std::chrono::milliseconds timeout,
+                                                            bool to_head) {
   const auto deadline = clock::now() + timeout;
   http::response_parser<http::string_body> parser;
   parser.eager(true);
+  parser.skip(to_head);
   parser.body_limit(64 * 1024 * 1024);
   while (true) {
     boost::beast::error_code ec;

@@ -33,9 +33,10 @@ class test_connection {
   bool connected() const { return fd_ >= 0; }
   bool send(std::string_view bytes);
 
-  // Reads one whole response; nullopt on timeout, close or garbage.
+  // Reads one whole response; nullopt on timeout, close or garbage. `to_head`: the answer to a
+  // HEAD request, which has no body whatever its Content-Length says.
   std::optional<http_response> read_response(
-      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+      std::chrono::milliseconds timeout = std::chrono::seconds(10), bool to_head = false);
 
   // One line without its '\n'; nullopt on timeout or close. For the TCP line room.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(5));

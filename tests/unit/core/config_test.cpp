@@ -85,6 +85,26 @@ TEST(Config, ParsesHostPort) {
 
 namespace pollchat {
 
+// The list is checked by net/ (core has no address parser); its error names where it came from.
+TEST(Config, TrustedProxiesKnowsWhetherFlagOrVariableSetIt) {
+  auto c = parse({});
+  ASSERT_TRUE(c.settings);
+  EXPECT_EQ(c.settings->trusted_proxies, "");
+  c = parse({"--trusted-proxies", "10.0.0.0/8"});
+  ASSERT_TRUE(c.settings);
+  EXPECT_EQ(c.settings->trusted_proxies, "10.0.0.0/8");
+  EXPECT_EQ(c.settings->trusted_proxies_origin, "--trusted-proxies");
+  const scoped_env env("CHAT_TRUSTED_PROXIES", "127.0.0.1");
+  c = parse({});
+  ASSERT_TRUE(c.settings);
+  EXPECT_EQ(c.settings->trusted_proxies, "127.0.0.1");
+  EXPECT_EQ(c.settings->trusted_proxies_origin, "CHAT_TRUSTED_PROXIES");
+  c = parse({"--trusted-proxies=::1"});
+  ASSERT_TRUE(c.settings);
+  EXPECT_EQ(c.settings->trusted_proxies, "::1");
+  EXPECT_EQ(c.settings->trusted_proxies_origin, "--trusted-proxies");
+}
+
 TEST(Config, MemoryFlagsHaveDocumentedDefaultsAndAreChecked) {
   const auto c = parse({});
   ASSERT_TRUE(c.settings);

@@ -117,7 +117,7 @@ TEST_F(router_fixture, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(code_of(reply(http::verb::get, "/nope")), "not_found");
   const auto res = reply(http::verb::delete_, "/chat");
   EXPECT_EQ(res.result(), http::status::method_not_allowed);
-  EXPECT_EQ(res[http::field::allow], "GET, POST");
+  EXPECT_EQ(res[http::field::allow], "GET, HEAD, POST");
   EXPECT_EQ(reply(http::verb::post, "/rooms").result(), http::status::method_not_allowed);
 }
 
