@@ -21,7 +21,9 @@ std::optional<std::string> display_name(std::string_view name) {
     return std::string("anonymous");
   }
   const auto length = utf8::count_code_points(name);
-  if (!length || *length > 32 || utf8::has_control(name)) {
+  // A name is shown everywhere and read as who spoke: no control character may steer the
+  // reader's terminal, and no bidi or zero-width character may make it look like another name.
+  if (!length || *length > 32 || utf8::has_control(name) || utf8::has_reordering_or_invisible(name)) {
     return std::nullopt;
   }
   return std::string(name);

@@ -63,7 +63,28 @@ void append_code_point(std::string& out, char32_t cp) {
 
 bool is_control(char32_t cp) { return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F); }
 
+// Calls `found` on each code point of `s` until it returns true; invalid bytes count as found.
+template <typename Predicate>
+bool any_code_point(std::string_view s, Predicate found) {
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    const std::size_t len = decode(s, i, cp);
+    if (len == 0 || found(cp)) {
+      return true;
+    }
+    i += len;
+  }
+  return false;
+}
+
 }  // namespace
+
+bool is_reordering_or_invisible(char32_t cp) {
+  // U+200B..U+200F: zero-width space, ZWNJ, ZWJ, LRM, RLM. U+2028..U+202E: line and paragraph
+  // separators, then the embeddings and overrides LRE RLE PDF LRO RLO.
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+         cp == 0x2060 || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
 
 std::optional<std::size_t> count_code_points(std::string_view s) {
   std::size_t count = 0;
@@ -78,16 +99,10 @@ std::optional<std::size_t> count_code_points(std::string_view s) {
   return count;
 }
 
-bool has_control(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    char32_t cp = 0;
-    const std::size_t len = decode(s, i, cp);
-    if (len == 0 || is_control(cp)) {
-      return true;
-    }
-    i += len;
-  }
-  return false;
+bool has_control(std::string_view s) { return any_code_point(s, is_control); }
+
+bool has_reordering_or_invisible(std::string_view s) {
+  return any_code_point(s, is_reordering_or_invisible);
 }
 
 std::string replace_invalid(std::string_view s) {
@@ -115,7 +130,7 @@ void append_terminal_safe(std::string& out, std::string_view s) {
       cp = replacement;
       len = 1;
     }
-    if (cp == '\n' || cp == '\t' || !is_control(cp)) {
+    if (cp == '\n' || cp == '\t' || !(is_control(cp) || is_reordering_or_invisible(cp))) {
       if (cp == replacement && len == 1) {
         append_code_point(out, cp);
       } else {

@@ -138,7 +138,7 @@ std::variant<std::string, api_error> check_name(std::string_view name) {
   if (auto accepted = display_name(name)) {
     return std::move(*accepted);
   }
-  return bad("bad_parameter", "name must be 1 to 32 characters of UTF-8 without control characters");
+  return bad("bad_parameter", "name must be 1 to 32 characters of UTF-8 without control, bidi or zero-width characters");
 }
 
 std::variant<std::string, api_error> check_client(std::string_view client) {

@@ -8,6 +8,7 @@
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
 #include "http/request_rules.hpp"
+#include "net/same_secret.hpp"
 #include "web/page_reply.hpp"
 
 namespace pollchat {
@@ -103,15 +104,6 @@ bool method_allowed(endpoint kind, http::verb method) {
     default:
       return method == http::verb::get;
   }
-}
-
-// Compares without stopping at the first difference, so timing does not reveal the token.
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
 }
 
 response make_response(http::status status, std::string_view content_type, std::string body) {

@@ -6,10 +6,13 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <optional>
+#include <utility>
 #include <vector>
 
-#include "http/post_request.hpp"
+#include "common/names.hpp"
 #include "common/utf8.hpp"
+#include "net/same_secret.hpp"
 
 namespace pollchat {
 namespace {
@@ -20,6 +23,10 @@ using tcp = asio::ip::tcp;
 
 constexpr std::size_t batch_limit = 256;  // messages pulled from the room at once
 constexpr std::size_t gather_limit = 64;  // queue items per write
+// Past this much waiting output, input is not read until the output drains below it again. One
+// 4 KiB chunk of commands but /who answers with at most ~110 KiB of notices, so this plus one
+// chunk's answers stays under the 256 KiB bound that is meant for clients that stop reading.
+constexpr std::size_t read_pause_bytes = 64 * 1024;
 // The kernel's send buffer would otherwise grow to megabytes for a client that stops reading;
 // kept small, the 256 KiB outbound queue is what decides who is too slow.
 constexpr int kernel_send_buffer = 64 * 1024;
@@ -57,8 +64,18 @@ std::string_view bytes_of(const std::variant<message_ptr, std::string>& item) {
 }
 
 std::string_view help_text() {
-  return "commands: /nick NAME, /join ROOM, /who, /quit";
+  return "* /nick NAME: change your name; /join ROOM: move to ROOM; /who: who is here; "
+         "/help: this list; /quit: leave; any other line is a message to the room";
 }
+
+std::string safe(std::string_view text) {
+  std::string out;
+  utf8::append_terminal_safe(out, text);
+  return out;
+}
+
+constexpr std::string_view auth_verb = "/auth ";
+constexpr std::string_view auth_first = "* this server needs /auth <token> as the first line; goodbye";
 
 }  // namespace
 
@@ -70,6 +87,7 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
       peer_ip_(peer_ip(stream_.socket())),
       name_(endpoint_name(stream_.socket())),
       lines_(state.settings.max_message),
+      auth_timer_(stream_.get_executor()),
       stop_timer_(stream_.get_executor()) {
   state_.connections_open.fetch_add(1);
   state_.tcp_clients.fetch_add(1);
@@ -92,8 +110,25 @@ tcp_session::~tcp_session() {
 void tcp_session::start() {
   registry_id_ = registry_.add(weak_from_this());
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    self->enter(self->state_.rooms.find(room_registry::lobby));
-    self->read();
+    if (self->phase_ != phase::authenticating) {
+      return;  // stopped before it began
+    }
+    if (self->state_.settings.token.empty()) {
+      self->admit();
+    } else {
+      // Until the token comes it is a member of nothing and sees nothing; a client that never
+      // sends it holds its connection for --io-timeout at most.
+      self->greet();
+      self->auth_timer_.expires_after(std::chrono::seconds(self->state_.settings.io_timeout));
+      self->auth_timer_.async_wait([self](beast::error_code ec) {
+        if (!ec && self->phase_ == phase::authenticating) {
+          self->finish(fmt::format("* no /auth within {} seconds; goodbye", self->state_.settings.io_timeout));
+        }
+      });
+    }
+    if (self->phase_ < phase::finishing) {
+      self->read();
+    }
   });
 }
 
@@ -105,6 +140,50 @@ void tcp_session::stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->finish("* the server is shutting down; goodbye");
   });
+}
+
+// One line that tells a newcomer where it is, who it is and how to learn the rest.
+void tcp_session::greet() {
+  if (state_.settings.token.empty()) {
+    say(fmt::format("* welcome to pollchat: you are {} in {}; /help lists the commands", name_,
+                    room_registry::lobby));
+  } else {
+    say(fmt::format("* welcome to pollchat: this server needs /auth <token> first; then you are {} in {}",
+                    name_, room_registry::lobby));
+  }
+}
+
+// Joining emits a join now and a leave later, so connecting costs a rate token like a line:
+// connecting and disconnecting in a loop cannot flush a room's history.
+void tcp_session::admit() {
+  if (!take_rate_token()) {
+    finish("* too many joins from your address; try again in a few seconds");
+    return;
+  }
+  if (state_.settings.token.empty()) {
+    greet();
+  } else {
+    say(fmt::format("* token accepted: you are {} in {}; /help lists the commands", name_,
+                    room_registry::lobby));
+  }
+  phase_ = phase::chatting;
+  enter(state_.rooms.find(room_registry::lobby));
+}
+
+// The first line with --token. Anything but the right token ends the connection, so a guess
+// costs a whole connection and answers nothing about the server.
+void tcp_session::authenticate(std::string_view line) {
+  if (!line.starts_with(auth_verb)) {
+    finish(std::string(auth_first));
+    return;
+  }
+  if (!same_secret(line.substr(auth_verb.size()), state_.settings.token)) {
+    spdlog::info("tcp {}: wrong token", name_);
+    finish("* wrong token; goodbye");
+    return;
+  }
+  auth_timer_.cancel();
+  admit();
 }
 
 // Leaves the current room (others see it leave) and joins `target` (others see it join; it
@@ -121,17 +200,23 @@ void tcp_session::enter(std::shared_ptr<room> target) {
   pump();
 }
 
+// The same bucket as the address's HTTP posts: one budget per address, whichever door it uses.
+bool tcp_session::take_rate_token() {
+  return !state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now());
+}
+
 // --- input --------------------------------------------------------------------------------
 
 void tcp_session::read() {
-  stream_.expires_never();  // a chat client may stay quiet for hours
+  // A chat client may stay quiet for hours; before /auth the auth timer bounds the wait.
+  stream_.expires_never();
   stream_.async_read_some(asio::buffer(chunk_),
                           beast::bind_front_handler(&tcp_session::on_read, shared_from_this()));
 }
 
 void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (ec == asio::error::eof && !finishing_) {
+    if (ec == asio::error::eof && phase_ == phase::chatting) {
       if (auto last = lines_.finish()) {
         on_line(std::move(*last));  // a last line without its '\n' still counts
       }
@@ -141,20 +226,35 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   }
   std::string_view input(chunk_.data(), bytes);
   // After /quit (or a disconnect) the rest is not read.
-  while (!finishing_ && !closed_) {
+  while (phase_ < phase::finishing) {
     auto event = lines_.next(input);
     if (!event) {
       break;
     }
     if (event->what == line_reader::event::kind::too_long) {
-      say(line_too_long(state_.settings.max_message));
+      refuse_long_line();
     } else {
       on_line(std::move(event->line));
     }
   }
-  if (!closed_ && !finishing_) {
-    read();
+  if (phase_ >= phase::finishing) {
+    return;
   }
+  // A client that pastes commands faster than it reads their answers is not cut off as too
+  // slow: its input waits (in its own socket) until most of the answers are out.
+  if (queued_bytes_ > read_pause_bytes) {
+    read_paused_ = true;
+    return;
+  }
+  read();
+}
+
+void tcp_session::refuse_long_line() {
+  if (phase_ == phase::authenticating) {
+    finish(std::string(auth_first));  // no token is that long
+    return;
+  }
+  say(line_too_long(state_.settings.max_message));
 }
 
 void tcp_session::on_line(std::string line) {
@@ -162,10 +262,14 @@ void tcp_session::on_line(std::string line) {
     line.pop_back();
   }
   if (line.size() > state_.settings.max_message) {
-    say(line_too_long(state_.settings.max_message));
+    refuse_long_line();
     return;
   }
   if (line.empty()) {
+    return;  // also before /auth: an Enter pressed too early is not a wrong first line
+  }
+  if (phase_ == phase::authenticating) {
+    authenticate(line);
     return;
   }
   if (line.front() == '/') {
@@ -180,7 +284,7 @@ void tcp_session::post_line(std::string body) {
     say(line_too_long(state_.settings.max_message));
     return;
   }
-  if (state_.post_limiter.acquire(peer_ip_, rate_limiter::clock::now())) {
+  if (!take_rate_token()) {
     say("* slow down: too many lines from your address; that one was not sent");
     return;
   }
@@ -198,53 +302,93 @@ void tcp_session::on_command(std::string_view line) {
 
   if (verb == "/quit") {
     finish("* bye");
+  } else if (verb == "/help") {
+    say(std::string(help_text()));
   } else if (verb == "/who") {
-    std::string names;
-    for (const auto& m : room_->members()) {
-      names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", m.name, to_string(m.via));
-    }
-    std::string text = fmt::format("* in {}: ", room_->name());
-    utf8::append_terminal_safe(text, names);
-    say(std::move(text));
+    list_members();
   } else if (verb == "/nick") {
-    const std::string candidate = utf8::replace_invalid(argument);
-    auto checked = check_name(candidate);
-    if (candidate.empty() || std::holds_alternative<api_error>(checked)) {
-      say("* usage: /nick NAME (1 to 32 characters, no control characters)");
-      return;
-    }
-    name_ = std::get<std::string>(checked);
-    room_->rename(client_id_, name_);
-    std::string text = "* you are now ";
-    utf8::append_terminal_safe(text, name_);
-    say(std::move(text));
+    rename(argument);
   } else if (verb == "/join") {
-    if (!is_valid_room_name(argument)) {
-      say("* usage: /join ROOM (1 to 64 characters of A-Z a-z 0-9 _ . -)");
-      return;
-    }
-    if (argument == room_->name()) {
-      say(fmt::format("* you are in {} already", argument));
-      return;
-    }
-    auto target = state_.rooms.find_or_create(argument);
-    if (!target) {
-      say("* the server holds its maximum number of rooms; join an existing one");
-      return;
-    }
-    say(fmt::format("* you are now in {}", argument));
-    enter(std::move(target));
+    change_room(argument);
+  } else if (verb == "/auth" && !state_.settings.token.empty()) {
+    say("* you are in already");
   } else {
-    std::string text = "* unknown command ";
-    utf8::append_terminal_safe(text, verb);
-    say(fmt::format("{}; {}", text, help_text()));
+    say(fmt::format("* unknown command {}; /help lists the commands", safe(verb)));
   }
+}
+
+void tcp_session::list_members() {
+  std::string names;
+  for (const auto& m : room_->members()) {
+    names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", m.name, to_string(m.via));
+  }
+  say(fmt::format("* in {}: {}", room_->name(), safe(names)));
+}
+
+// SPEC's message types have no rename, so the others learn who the new name is from a leave of
+// the old name followed at once by a join of the new one.
+void tcp_session::rename(std::string_view argument) {
+  const std::string candidate = utf8::replace_invalid(argument);
+  const auto accepted = candidate.empty() ? std::nullopt : display_name(candidate);
+  if (!accepted) {
+    say("* usage: /nick NAME (1 to 32 characters; no control, bidi or zero-width characters)");
+    return;
+  }
+  if (*accepted == name_) {
+    say(fmt::format("* you are {} already", safe(name_)));
+    return;
+  }
+  if (!take_rate_token()) {
+    say("* slow down: too many lines from your address; your name was not changed");
+    return;
+  }
+  const std::uint64_t before = room_->last_id();
+  const std::string old = std::exchange(name_, *accepted);
+  room_->leave(client_id_);
+  const std::uint64_t joined = room_->join(client_id_, name_, member_via::tcp);
+  // Like its own lines, its own leave and join are not echoed back. The room does not say which
+  // id its leave got: it is the first leave of the old name after `before` (others may have
+  // posted in between).
+  for (const auto& m : room_->read(before, 64).messages) {
+    if (joined != 0 && m->id >= joined) break;
+    if (m->type == message_type::leave && m->from == old) {
+      own_ids_.push_back(m->id);
+      break;
+    }
+  }
+  if (joined != 0) {
+    own_ids_.push_back(joined);
+  }
+  say(fmt::format("* you are now {}", safe(name_)));
+}
+
+void tcp_session::change_room(std::string_view argument) {
+  if (!is_valid_room_name(argument)) {
+    say("* usage: /join ROOM (1 to 64 characters of A-Z a-z 0-9 _ . -)");
+    return;
+  }
+  if (argument == room_->name()) {
+    say(fmt::format("* you are in {} already", argument));
+    return;
+  }
+  // Taken before the room is made, so a refused /join creates nothing.
+  if (!take_rate_token()) {
+    say("* slow down: too many lines from your address; you did not move");
+    return;
+  }
+  auto target = state_.rooms.find_or_create(argument);
+  if (!target) {
+    say("* the server holds its maximum number of rooms; join an existing one");
+    return;
+  }
+  say(fmt::format("* you are now in {}", argument));
+  enter(std::move(target));
 }
 
 // --- output -------------------------------------------------------------------------------
 
 void tcp_session::pump() {
-  if (closed_ || finishing_ || !room_) {
+  if (phase_ != phase::chatting || !room_) {
     return;
   }
   while (true) {
@@ -268,7 +412,7 @@ void tcp_session::pump() {
       }
       state_.counters.deliveries_total.fetch_add(1, std::memory_order_relaxed);
       enqueue(m);
-      if (finishing_) {
+      if (phase_ != phase::chatting) {
         return;
       }
     }
@@ -282,7 +426,7 @@ void tcp_session::say(std::string notice) {
 
 void tcp_session::enqueue(outbound item) {
   const std::size_t bytes = bytes_of(item).size();
-  if (closed_ || finishing_) {
+  if (phase_ >= phase::finishing) {
     return;
   }
   // One item is always taken, however large (a long message rendered with caret escapes can
@@ -299,11 +443,11 @@ void tcp_session::enqueue(outbound item) {
 }
 
 void tcp_session::write() {
-  if (writing_count_ != 0 || closed_) {
+  if (writing_count_ != 0 || phase_ == phase::closed) {
     return;
   }
   if (queue_.empty()) {
-    if (finishing_) close();
+    if (phase_ == phase::finishing) close();
     return;
   }
   std::vector<asio::const_buffer> buffers;
@@ -326,11 +470,15 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
     queued_bytes_ -= bytes_of(item).size();
     queue_.pop_front();
   }
+  if (read_paused_ && queued_bytes_ <= read_pause_bytes && phase_ < phase::finishing) {
+    read_paused_ = false;
+    read();
+  }
   write();
 }
 
 void tcp_session::finish(std::string notice) {
-  if (finishing_ || closed_) {
+  if (phase_ >= phase::finishing) {
     return;
   }
   // Drop what has not started to go out, say the last words, close when they are written.
@@ -344,7 +492,8 @@ void tcp_session::finish(std::string notice) {
   }
   queued_bytes_ += notice.size();
   queue_.push_back(std::move(notice));
-  finishing_ = true;
+  phase_ = phase::finishing;
+  auth_timer_.cancel();
   if (room_) room_->cancel_wait(*this);
   // A client that does not read cannot make its last words take longer than a second.
   stop_timer_.expires_after(std::chrono::seconds(1));
@@ -355,8 +504,9 @@ void tcp_session::finish(std::string notice) {
 }
 
 void tcp_session::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
+  auth_timer_.cancel();
   stop_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);

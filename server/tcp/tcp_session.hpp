@@ -6,6 +6,12 @@
 // its cursor into an outbound queue of shared, pre-rendered messages (no copies). The queue is
 // bounded: a client that stops reading is disconnected with a notice once 256 KiB wait for it,
 // and nobody else notices, because nobody else ever waits on its socket.
+//
+// A connection goes through the phases of `phase` in order: greeted, then (with --token) it
+// must send `/auth <token>` within --io-timeout before it becomes a member of anything; a
+// member until /quit, a disconnect or shutdown; then its last words are written and it closes.
+// Everything that puts a message into a room (connecting, a line, /join, /nick) first takes a
+// token of the address's post rate limit, so no client can flood a room's history.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,9 +24,9 @@
 #include <string_view>
 #include <variant>
 
-#include "net/connection.hpp"
 #include "core/room.hpp"
 #include "core/server_state.hpp"
+#include "net/connection.hpp"
 #include "net/session_registry.hpp"
 #include "tcp/line_reader.hpp"
 
@@ -42,12 +48,28 @@ class tcp_session : public room_waiter,
  private:
   using outbound = std::variant<message_ptr, std::string>;  // a room's message, or a notice
 
+  enum class phase {
+    authenticating,  // --token: greeted, waiting for `/auth <token>`; a member of nothing
+    chatting,        // a member of `room_`
+    finishing,       // its last words are being written; nothing else is read or queued
+    closed,
+  };
+
+  void greet();
+  void admit();  // takes a rate token and joins the lobby, or says why not and closes
+  void authenticate(std::string_view line);
   void enter(std::shared_ptr<room> target);
+  bool take_rate_token();
+
   void read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void refuse_long_line();
   void on_line(std::string line);
   void on_command(std::string_view line);
   void post_line(std::string body);
+  void rename(std::string_view argument);
+  void change_room(std::string_view argument);
+  void list_members();
 
   void pump();  // moves what is new in the room into the queue, or parks
   void say(std::string notice);
@@ -57,6 +79,7 @@ class tcp_session : public room_waiter,
   void finish(std::string notice);  // last words, then close
   void close();
 
+  // All of it is used on the session's strand only.
   boost::beast::tcp_stream stream_;
   server_state& state_;
   session_registry& registry_;
@@ -64,20 +87,21 @@ class tcp_session : public room_waiter,
   const std::string client_id_;  // presence key; never shown
   const std::string peer_ip_;    // for the post rate limit, shared with HTTP posts
   std::string name_;             // <ip>:<port> until /nick
+  phase phase_ = phase::authenticating;
 
-  std::shared_ptr<room> room_;
+  std::shared_ptr<room> room_;         // null until admitted
   std::uint64_t cursor_ = 0;
-  std::deque<std::uint64_t> own_ids_;  // ids of its own posts, not echoed back
+  std::deque<std::uint64_t> own_ids_;  // ids of its own posts and renames, not echoed back
 
   std::array<char, 4096> chunk_{};
-  line_reader lines_;  // splits what arrives into lines of at most --max-message bytes
+  line_reader lines_;         // splits what arrives into lines of at most --max-message bytes
+  bool read_paused_ = false;  // too much output waits: reading resumes when it drains
 
   std::deque<outbound> queue_;
   std::size_t queued_bytes_ = 0;
   std::size_t writing_count_ = 0;  // items of the queue's front being written
-  bool finishing_ = false;         // close once the queue is written
-  bool closed_ = false;
-  boost::asio::steady_timer stop_timer_;
+  boost::asio::steady_timer auth_timer_;  // --io-timeout for the `/auth` line
+  boost::asio::steady_timer stop_timer_;  // bounds the time its last words may take
 };
 
 }  // namespace pollchat

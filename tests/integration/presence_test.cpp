@@ -84,6 +84,7 @@ TEST(Presence, ClientIdsAreNeverShown) {
   get(server, "/chat?client=" + secret + "&name=gus&timeout=0");
   post(server, "/chat", "body=hello&name=gus&client=" + secret);
   test_connection tcp(server.tcp_port());
+  ASSERT_TRUE(tcp.read_line());  // the greeting
   tcp.send("/who\n");
   const auto who = tcp.read_line();
   ASSERT_TRUE(who);

@@ -9,10 +9,14 @@ namespace pollchat::testing {
 
 namespace {
 
-// A line client that knows the name the server gives it (<ip>:<port> of its own end).
+// A line client of the room. By default it takes the greeting, which is always its first line,
+// so that what a test reads next is what came after it.
 struct line_client {
-  explicit line_client(std::uint16_t port) : connection(port) {}
+  explicit line_client(std::uint16_t port, bool take_greeting = true) : connection(port) {
+    if (take_greeting) greeting = connection.read_line(5s);
+  }
   test_connection connection;
+  std::optional<std::string> greeting;
 
   bool say(const std::string& line) { return connection.send(line + "\n"); }
   std::optional<std::string> next(std::chrono::milliseconds timeout = 5s) { return connection.read_line(timeout); }
@@ -114,11 +118,13 @@ TEST_F(TcpRoom, CommandsNickWhoJoinQuit) {
   std::unique_ptr<line_client> a;
   std::unique_ptr<line_client> b;
   join(a);
-  join(b);
+  const std::string b_name = join(b);
   ASSERT_TRUE(a->next());  // b joined.
 
   b->say("/nick bob");
   EXPECT_EQ(b->next(), "* you are now bob");
+  EXPECT_EQ(a->next(), b_name + " has left.");
+  EXPECT_EQ(a->next(), "bob joined.");
   b->say("/who");
   const auto who = b->next();
   ASSERT_TRUE(who);
@@ -172,7 +178,7 @@ TEST(TcpRoomLimits, AClientThatNeverReadsIsDroppedAndOthersKeepUp) {
   server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "0", "--max-message", "16384",
                          "--max-body", "65536"}};
   ASSERT_TRUE(server.started()) << server.log();
-  line_client stuck(server.tcp_port());
+  line_client stuck(server.tcp_port(), false);
   stuck.connection.shrink_receive_buffer(4096);
   line_client reader(server.tcp_port());
   ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_tcp_clients") == 2; }, 5s));
@@ -204,7 +210,8 @@ TEST(TcpRoomLimits, AClientThatNeverReadsIsDroppedAndOthersKeepUp) {
 }
 
 TEST(TcpRoomLimits, LinesAreRateLimitedLikePosts) {
-  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "1", "--post-burst", "2"}};
+  // Three tokens: one for connecting (it emits a join), two for lines.
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "1", "--post-burst", "3"}};
   ASSERT_TRUE(server.started()) << server.log();
   line_client a(server.tcp_port());
   for (int k = 0; k < 4; ++k) a.say("line " + std::to_string(k));
@@ -241,6 +248,169 @@ TEST(TcpRoomLimits, OneMessageLargerThanTheQueueBoundIsStillDelivered) {
   EXPECT_EQ(metric(server, "pollchat_tcp_clients"), 1);
 }
 
+TEST_F(TcpRoom, ANewcomerIsGreetedWithTheRoomItsNameAndHelp) {
+  std::unique_ptr<line_client> a;
+  const std::string a_name = join(a);
+  EXPECT_EQ(a->greeting, "* welcome to pollchat: you are " + a_name + " in lobby; /help lists the commands");
+
+  a->say("/help");
+  const auto help = a->next();
+  ASSERT_TRUE(help);
+  EXPECT_TRUE(help->starts_with("* ")) << *help;
+  for (const char* command : {"/nick NAME", "/join ROOM", "/who", "/help", "/quit"}) {
+    EXPECT_NE(help->find(command), std::string::npos) << command << " missing from: " << *help;
+  }
+  // Notices are for one client: the room's history holds only the join.
+  const auto doc = json_of(get(server, "/chat?since=0&format=json&timeout=0"));
+  ASSERT_EQ(doc["messages"].size(), 1u) << doc.dump();
+  EXPECT_EQ(doc["messages"][0]["type"], "join");
+}
+
+TEST_F(TcpRoom, NickIsSeenByTheOthersAsALeaveAndAJoin) {
+  std::unique_ptr<line_client> a;
+  std::unique_ptr<line_client> b;
+  join(a);
+  const std::string b_name = join(b);
+  ASSERT_EQ(a->next(), b_name + " joined.");
+
+  b->say("/nick bob");
+  EXPECT_EQ(b->next(), "* you are now bob");
+  EXPECT_EQ(a->next(), b_name + " has left.");
+  EXPECT_EQ(a->next(), "bob joined.");
+  b->say("hi");
+  EXPECT_EQ(a->next(), "bob: hi");
+
+  // b sees neither its own leave nor its own join: its next line is the next message.
+  post(server, "/chat?name=web", "body=after the rename");
+  EXPECT_EQ(b->next(), "web: after the rename");
+
+  const auto doc = json_of(get(server, "/chat?since=0&format=json&timeout=0"));
+  const auto& messages = doc["messages"];
+  ASSERT_GE(messages.size(), 5u) << doc.dump();
+  EXPECT_EQ(messages[2]["type"], "leave");
+  EXPECT_EQ(messages[2]["from"], b_name);
+  EXPECT_EQ(messages[3]["type"], "join");
+  EXPECT_EQ(messages[3]["from"], "bob");
+  const auto room = json_of(get(server, "/rooms/lobby"));
+  bool listed = false;
+  for (const auto& m : room["members"]) listed = listed || m["name"] == "bob";
+  EXPECT_TRUE(listed) << room.dump();
+
+  // The same name again changes nothing and announces nothing.
+  b->say("/nick bob");
+  EXPECT_EQ(b->next(), "* you are bob already");
+  EXPECT_EQ(json_of(get(server, "/rooms"))["rooms"][0]["last_id"], messages.back()["id"]);
+}
+
+TEST(TcpRoomLimits, ALongLineIsRefusedAndTheConnectionStillCarriesBothWays) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--max-message", "10", "--post-rate", "0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  line_client a(server.tcp_port());
+  a.say(std::string(5000, 'x') + "\r");
+  EXPECT_EQ(a.next(), "* line too long: at most 10 bytes; it was not sent");
+  a.say("0123456789\r");  // exactly the limit, with CRLF: accepted
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_posts_total") == 1; }, 5s));
+  post(server, "/chat?name=web", "body=still here");
+  EXPECT_EQ(a.next(), "web: still here");
+  const auto doc = json_of(get(server, "/chat?since=0&format=json&timeout=0"));
+  for (const auto& m : doc["messages"]) EXPECT_LE(m["body"].get<std::string>().size(), 10u);
+}
+
+TEST(TcpRoomLimits, JoinAndNickCostRateTokensSoTenThousandOfThemCannotFloodARoom) {
+  constexpr int burst = 20;
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "1", "--post-burst",
+                         std::to_string(burst)}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto start = std::chrono::steady_clock::now();
+  line_client a(server.tcp_port());
+  ASSERT_TRUE(a.greeting);
+
+  // Sent in batches, each answered line by line (one notice per command), so the client keeps
+  // up with its notices and is never dropped as too slow.
+  constexpr int lines = 10000;
+  constexpr int batch = 500;
+  int changed = 0;  // answers that say a name or room changed
+  for (int sent = 0; sent < lines; sent += batch) {
+    std::string bytes;
+    for (int k = sent; k < sent + batch; ++k) {
+      switch (k % 4) {
+        case 0: bytes += "/join side\n"; break;
+        case 1: bytes += "/nick n" + std::to_string(k) + "\n"; break;
+        case 2: bytes += "/join lobby\n"; break;
+        default: bytes += "/nick m" + std::to_string(k) + "\n"; break;
+      }
+    }
+    ASSERT_TRUE(a.connection.send(bytes));
+    for (int k = 0; k < batch; ++k) {
+      const auto line = a.next();
+      ASSERT_TRUE(line) << "no answer to line " << sent + k;
+      if (line->starts_with("* you are now ")) ++changed;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  // Every token buys one action; an action adds at most two messages (a leave and a join).
+  const auto rooms = json_of(get(server, "/rooms"));
+  long long total = 0;
+  for (const auto& r : rooms["rooms"]) total += r["last_id"].get<long long>();
+  const double bound = 2.0 * (burst + seconds * 1.0 + 1.0);
+  EXPECT_LE(static_cast<double>(total), bound) << "messages in all rooms after " << seconds << " s";
+  EXPECT_LE(changed, burst + static_cast<int>(seconds) + 1);
+  EXPECT_GE(changed, burst - 1);  // the burst itself was honoured
+}
+
+TEST(TcpRoomLimits, ConnectingCostsARateTokenSoReconnectingCannotFloodARoom) {
+  constexpr int burst = 5;
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "1", "--post-burst",
+                         std::to_string(burst)}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto start = std::chrono::steady_clock::now();
+  int refused = 0;
+  for (int k = 0; k < 100; ++k) {
+    line_client c(server.tcp_port(), false);
+    const auto first = c.next();
+    ASSERT_TRUE(first) << "connection " << k;
+    if (*first == "* too many joins from your address; try again in a few seconds") {
+      ++refused;
+      EXPECT_TRUE(c.connection.wait_closed(3s));
+    } else {
+      EXPECT_TRUE(first->starts_with("* welcome to pollchat")) << *first;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(refused, 100 - static_cast<int>(burst + seconds + 1));
+  // Let the last leaves land, then count: a join and a leave per admitted connection at most.
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_tcp_clients") == 0; }, 5s));
+  const auto last_id = json_of(get(server, "/rooms"))["rooms"][0]["last_id"].get<long long>();
+  EXPECT_LE(static_cast<double>(last_id), 2.0 * (burst + seconds + 1.0));
+  EXPECT_GT(last_id, 0);
+}
+
+TEST(TcpRoomLimits, PastedCommandsWaitForTheirAnswersInsteadOfDroppingTheClient) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  line_client a(server.tcp_port());
+  ASSERT_TRUE(a.greeting);
+  // 20,000 /help lines in one go: ~3 MB of answers, far past the 256 KiB outbound bound, while
+  // the client reads as fast as it can.
+  constexpr int count = 20000;
+  std::string bytes;
+  for (int k = 0; k < count; ++k) bytes += "/help\n";
+  std::thread sender([&] { a.connection.send(bytes); });
+  int answered = 0;
+  for (; answered < count; ++answered) {
+    const auto line = a.next(5s);
+    if (!line || !line->starts_with("* /nick NAME")) {
+      ADD_FAILURE() << "answer " << answered << ": " << line.value_or("(nothing)");
+      break;
+    }
+  }
+  sender.join();
+  EXPECT_EQ(answered, count);
+  EXPECT_EQ(metric(server, "pollchat_tcp_clients"), 1);
+  EXPECT_FALSE(server.wait_for_log("too slow to keep up", 100ms));
+}
+
 TEST(TcpRoomShutdown, TcpClientsAreToldGoodbye) {
   server_process server{{"--tcp-listen", "127.0.0.1:0"}};
   ASSERT_TRUE(server.started()) << server.log();
@@ -260,7 +430,7 @@ TEST(TcpRoomLimits, TcpClientsCountTowardsMaxConnections) {
   const auto who = a.next();
   ASSERT_TRUE(who && who->starts_with("* in lobby")) << who.value_or("(nothing)");
   EXPECT_EQ(get(server, "/rooms")->result_int(), 503);  // HTTP is refused too (but /healthz)
-  line_client b(server.tcp_port());
+  line_client b(server.tcp_port(), false);
   EXPECT_EQ(b.next(), "* the server is full; try again later");
   EXPECT_TRUE(b.connection.wait_closed(3s));
 }
