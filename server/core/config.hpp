@@ -23,6 +23,11 @@ struct config {
   unsigned threads = 1;
   std::size_t max_rooms = 1000;
   std::size_t history = 1000;
+  // The message memory (docs/security.md): bytes of messages and Idempotency-Keys held in all,
+  // and bytes of history one room retains.
+  std::size_t max_history_bytes = std::size_t{128} << 20;
+  std::size_t max_room_bytes = std::size_t{8} << 20;
+  unsigned room_expiry = 600;  // seconds an empty room nobody names is kept
   std::size_t max_message = 4096;
   std::size_t max_body = 65536;
   unsigned poll_timeout = 30;      // seconds, when a GET names none

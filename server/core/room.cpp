@@ -6,7 +6,13 @@
 namespace pollchat {
 
 room::room(std::string name, std::size_t history_capacity)
-    : name_(std::move(name)), history_(history_capacity) {}
+    : room(std::move(name), room_limits{.history = history_capacity}) {}
+
+room::room(std::string name, const room_limits& limits)
+    : name_(std::move(name)),
+      budget_(limits.budget),
+      history_(limits.history, limits.history_bytes),
+      idempotency_(limits.idempotency_keys, idempotency_cache::default_ttl, limits.budget) {}
 
 post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
   std::vector<parked_waiter> woken;
@@ -26,6 +32,7 @@ post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return outcome;
 }
 
@@ -89,8 +96,37 @@ std::size_t room::parked() const {
   return waiters_.size();
 }
 
+std::size_t room::retained_bytes() const {
+  const std::lock_guard lock(mutex_);
+  return history_.bytes();
+}
+
+std::size_t room::shed(std::size_t bytes) {
+  const std::lock_guard lock(mutex_);
+  const std::size_t dropped = history_.shed(bytes);
+  idempotency_.forget_before(history_.oldest_id());
+  return dropped;
+}
+
+std::size_t room::forget_keys() {
+  const std::lock_guard lock(mutex_);
+  return idempotency_.forget_all();
+}
+
+void room::expire_keys(idempotency_cache::clock::time_point now) {
+  const std::lock_guard lock(mutex_);
+  idempotency_.expire(now);
+}
+
+void room::relieve_memory() const {
+  if (budget_ != nullptr) {
+    budget_->relieve();
+  }
+}
+
 message_ptr room::append_locked(message_draft draft) {
-  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
+  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now(),
+                        budget_);
   append_locked(m);
   return m;
 }
@@ -215,6 +251,7 @@ std::uint64_t room::join(const std::string& client, std::string_view name, membe
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return id;
 }
 
@@ -245,6 +282,7 @@ bool room::leave(const std::string& client) {
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return true;
 }
 
@@ -267,6 +305,7 @@ void room::expire_members(presence::clock::duration grace) {
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
 }
 
 std::vector<member_info> room::members() const {

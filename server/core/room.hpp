@@ -48,6 +48,7 @@
 #include "common/names.hpp"
 #include "core/history.hpp"
 #include "core/idempotency_cache.hpp"
+#include "core/memory_budget.hpp"
 #include "core/message.hpp"
 #include "core/presence.hpp"
 
@@ -95,9 +96,18 @@ struct post_outcome {
   bool repeated = false;  // an Idempotency-Key seen before: nothing was stored
 };
 
+// The memory a room may hold (SPEC §2 history; docs/security.md).
+struct room_limits {
+  std::size_t history = 1000;                   // messages retained
+  std::size_t history_bytes = history::unlimited;  // bytes retained
+  std::size_t idempotency_keys = idempotency_cache::default_capacity;
+  memory_budget* budget = nullptr;  // the server's; charged for every message and key
+};
+
 class room {
  public:
   room(std::string name, std::size_t history_capacity);
+  room(std::string name, const room_limits& limits);
   room(const room&) = delete;
   room& operator=(const room&) = delete;
 
@@ -148,6 +158,16 @@ class room {
   void restore(std::span<const message_ptr> recent);
   void restore_key(std::string key, message_ptr m, std::chrono::system_clock::time_point stored);
 
+  // Memory (the budget's relief and the sweep). Thread-safe.
+  std::size_t retained_bytes() const;
+  // Drops the oldest retained messages (never the newest) worth up to `bytes`, and the
+  // Idempotency-Keys of messages no longer retained; returns the history bytes dropped.
+  std::size_t shed(std::size_t bytes);
+  // Forgets every Idempotency-Key (the relief's last resort); returns how many.
+  std::size_t forget_keys();
+  // Drops the Idempotency-Keys older than their ten minutes.
+  void expire_keys(idempotency_cache::clock::time_point now);
+
   // Presence (SPEC §4). Joining and leaving are messages in the room's history, emitted under
   // the same lock as the membership change, so they are ordered with everything else.
   // Returns the id of the join message, or 0 when `client` was a member already (refreshed).
@@ -188,8 +208,10 @@ class room {
   void append_locked(message_ptr m);
   bool is_parked_locked(const room_waiter& waiter) const;
   static void notify_all(const std::vector<parked_waiter>& waiters);
+  void relieve_memory() const;  // with no lock held: the budget sheds when it is over
 
   const std::string name_;
+  memory_budget* const budget_;  // may be null (unit tests); thread-safe
   mutable std::mutex mutex_;
   history history_;                     // guarded by mutex_
   std::uint64_t last_id_ = 0;           // guarded by mutex_: the generation

@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "core/epoch.hpp"
+#include "core/memory_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/room_registry.hpp"
@@ -24,6 +25,7 @@ struct server_state {
   // Where messages become durable; null: in memory (store_of() resolves it). Set once by the
   // server before it serves; the store it points to is thread-safe.
   message_store* store = nullptr;
+  memory_budget memory;  // every message and Idempotency-Key; before the rooms that charge it
   room_registry rooms;
   rate_limiter post_limiter;
   metrics counters;

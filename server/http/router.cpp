@@ -140,7 +140,7 @@ response rate_limited(rate_limiter::clock::duration wait, std::string_view what)
   return res;
 }
 
-// Rooms live as long as the server, so the wait is a guess: the limit lifts with a restart.
+// Rooms that never had a message expire after --room-expiry, so the wait is a guess.
 response too_many_rooms(std::size_t max_rooms) {
   log_refusal(refusal::rooms_full, max_rooms);
   auto res = router::error({http::status::too_many_requests, "too_many_rooms",
@@ -251,7 +251,7 @@ route_result router::route(const request& req, std::string_view peer) {
         }
         return {not_found(), {}};  // not reached: the build always embeds index.html
       }
-      return post_message(req, query, t.room);
+      return post_message(req, query, t.room, peer);
     case endpoint::chat:
       if (req.method() == http::verb::head) {
         return {peek_poll(req, query, t.room), {}};
@@ -259,9 +259,9 @@ route_result router::route(const request& req, std::string_view peer) {
       if (get) {
         return start_poll(req, query, t.room, peer);
       }
-      return post_message(req, query, t.room);
+      return post_message(req, query, t.room, peer);
     case endpoint::rooms:
-      return {list_rooms(), {}};
+      return {list_rooms(query), {}};
     case endpoint::room_info:
       return {describe_room(t.room), {}};
     case endpoint::room_leave:
@@ -292,7 +292,7 @@ route_result router::route(const request& req, std::string_view peer) {
 }
 
 route_result router::post_message(const request& req, const urls::params_view& query,
-                                  std::string_view room_name) {
+                                  std::string_view room_name, std::string_view peer) {
   std::string_view key;
   if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
     key = it->value();
@@ -308,7 +308,13 @@ route_result router::post_message(const request& req, const urls::params_view& q
     return {error(*e), {}, {}};
   }
   auto& fields = std::get<post_fields>(parsed);
-  auto target_room = state_.rooms.find_or_create(room_name);
+  auto target_room = state_.rooms.find(room_name);
+  if (!target_room) {
+    if (auto refusal = pay_for_room(true, false, peer)) {
+      return {std::move(*refusal), {}, {}};
+    }
+    target_room = state_.rooms.find_or_create(room_name);
+  }
   if (!target_room) {
     return {too_many_rooms(state_.settings.max_rooms), {}, {}};
   }
@@ -344,24 +350,27 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     return {error(*e), {}};
   }
   const auto& params = std::get<poll_params>(parsed);
-  auto target_room = state_.rooms.find_or_create(room_name);
+  auto target_room = state_.rooms.find(room_name);
+  const std::string member_key = params.client.empty() ? std::string() : http_member_key(params.client);
+  // A join is a message like a post, so a new member costs a token of the post rate; so does a
+  // new room. Both are paid before anything changes: a refused poll creates nothing.
+  const bool joins = !member_key.empty() && (!target_room || !target_room->is_member(member_key));
+  if (auto refusal = pay_for_room(!target_room, joins, peer)) {
+    return {std::move(*refusal), {}};
+  }
+  if (!target_room) {
+    target_room = state_.rooms.find_or_create(room_name);
+  }
   if (!target_room) {
     return {too_many_rooms(state_.settings.max_rooms), {}};
   }
   state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
-  std::string member_key;
-  if (!params.client.empty()) {
-    member_key = http_member_key(params.client);
-    // A join is a message like a post, so a new member costs a token of the post rate.
-    if (!target_room->is_member(member_key)) {
-      if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
-        return {rate_limited(*wait, "joins"), {}};
-      }
-    }
+  if (!member_key.empty()) {
     // Joins before the cursor is taken: a reader waiting for the next message does not get its
     // own join as that message. A store that answers later gets the join from the session,
     // which moves the cursor past it once it is stored.
     if (auto join = target_room->admit(member_key, params.name, member_via::http)) {
+      state_.rooms.watch_members(target_room);  // the presence sweep expires it from now on
       message_store& store = store_of(state_);
       if (!store.answers_inline()) {
         const bool since_arrival = !params.since.has_value();
@@ -477,9 +486,34 @@ response router::leave_room(const request& req, const urls::params_view& query,
   return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
 }
 
-response router::list_rooms() {
+// Creating a room and joining one cost a token each of the address's post rate, taken at once.
+std::optional<response> router::pay_for_room(bool creates, bool joins, std::string_view peer) {
+  const double cost = (creates ? 1.0 : 0.0) + (joins ? 1.0 : 0.0);
+  if (cost == 0) {
+    return std::nullopt;
+  }
+  if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now(), cost)) {
+    return rate_limited(*wait, creates ? "new rooms" : "joins");
+  }
+  return std::nullopt;
+}
+
+// One page of rooms in name order, so that the answer stays small and cheap however many rooms
+// exist; `next` names where the following page starts (`?after=<next>`).
+response router::list_rooms(const urls::params_view& query) {
+  constexpr std::size_t page_size = 1000;
+  std::string after;
+  if (const auto it = query.find("after"); it != query.end()) {
+    after = (*it).value;
+    if (!is_valid_room_name(after)) {
+      return error({http::status::bad_request, "bad_parameter",
+                    "after must be a room name (the `next` of the previous page)"});
+    }
+  }
+  bool more = false;
+  const auto page = state_.rooms.page(after, page_size, more);
   json rooms = json::array();
-  for (const auto& r : state_.rooms.list()) {
+  for (const auto& r : page) {
     json entry;
     entry["room"] = r->name();
     entry["last_id"] = r->last_id();
@@ -489,6 +523,9 @@ response router::list_rooms() {
   }
   json doc;
   doc["rooms"] = std::move(rooms);
+  if (more) {
+    doc["next"] = page.back()->name();
+  }
   return json_response(http::status::ok, doc);
 }
 

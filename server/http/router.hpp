@@ -81,7 +81,7 @@ class router {
 
  private:
   route_result post_message(const request& req, const boost::urls::params_view& query,
-                            std::string_view room_name);
+                            std::string_view room_name, std::string_view peer);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name, std::string_view peer);
   response peek_poll(const request& req, const boost::urls::params_view& query,
@@ -91,7 +91,8 @@ class router {
   response poll_answer(std::string_view room_name, bool as_text, const batch& messages) const;
   response leave_room(const request& req, const boost::urls::params_view& query,
                       std::string_view room_name);
-  response list_rooms();
+  response list_rooms(const boost::urls::params_view& query);
+  std::optional<response> pay_for_room(bool creates, bool joins, std::string_view peer);
   response describe_room(std::string_view room_name);
   response health();
 
