@@ -1,135 +1,15 @@
-# Shared by the proxy tests (sourced): a private temporary directory, the real chat-server and
-# real proxies started in the background of the test's shell, each stopped by its own pid when
-# the test ends, however it ends. Every wait is bounded.
+# Shared by the proxy tests (sourced): the real chat-server and real proxies in front of it
+# (tests/support/processes.sh: a private directory, everything stopped by pid), plus:
 #
-#   start_chat_server LOG ARGS...   sets chat_pid, chat_port (--listen 127.0.0.1:0 is added)
-#   start_process LOG CMD...        sets last_pid; stopped at exit
-#   wait_port PORT PID              until something accepts on 127.0.0.1:PORT (10 s)
-#   free_port                       prints a loopback port nobody listens on now
-#   doc_block LANG N                prints the Nth ```LANG block of docs/deploy.md (N from 1)
 #   make_certificate NAME           writes $work/cert.pem and $work/key.pem for NAME
-#   fail MESSAGE                    prints it and exits 1
+# doc_block reads docs/deploy.md.
 
-set -euo pipefail
-
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/pollchat-proxy.XXXXXX")
-started_pids=()
-
-_stop_all() {
-  local pid
-  for pid in "${started_pids[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || continue
-    for _ in $(seq 1 250); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.02
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  [ -n "${KEEP_WORK:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
-}
-trap _stop_all EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-start_process() {
-  local log=$1
-  shift
-  "$@" >"$log" 2>&1 &
-  last_pid=$!
-  started_pids+=("$last_pid")
-}
-
-start_chat_server() {
-  local log=$1 line
-  shift
-  start_process "$log" "$chat_server" --listen 127.0.0.1:0 "$@"
-  chat_pid=$last_pid
-  chat_port=""
-  for _ in $(seq 1 500); do
-    line=$(grep -m1 -o 'listening on http://[0-9.]*:[0-9]*' "$log" 2>/dev/null || true)
-    if [ -n "$line" ]; then
-      chat_port=${line##*:}
-      return 0
-    fi
-    kill -0 "$chat_pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  cat "$log" >&2
-  fail "chat-server did not say where it listens"
-}
-
-wait_port() {
-  local port=$1 pid=$2
-  for _ in $(seq 1 500); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  fail "nothing accepts on port $port (pid $pid)"
-}
-
-# A port nobody listens on now, below the ephemeral range the clients' own ports come from
-# (nginx and Caddy need the number in their configuration).
-free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port in 20000-32000")
-PY
-}
-
-doc_block() {
-  local lang=$1 n=$2
-  awk -v lang="$lang" -v n="$n" '
-    $0 == "```" lang { count++; inside = (count == n); next }
-    /^```/ { inside = 0; next }
-    inside { print }
-  ' "$repo/docs/deploy.md"
-}
+suite=proxy
+doc=docs/deploy.md
+source "$(dirname "${BASH_SOURCE[0]}")/../support/processes.sh"
 
 make_certificate() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
     -addext "subjectAltName=DNS:$1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null ||
     fail "openssl could not make a certificate"
-}
-
-# nginx.conf around a conf.d file: everything nginx writes stays in $work; one process in the
-# foreground, so its pid is the one to stop.
-write_nginx_main() {
-  local include=$1 out=$2
-  cat >"$out" <<CONF
-daemon off;
-master_process off;
-# As root the worker would become nobody and lose the private directory; a non-root caller
-# gets a harmless "ignored" warning.
-user root root;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log info;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $work/client_body;
-    proxy_temp_path $work/proxy;
-    fastcgi_temp_path $work/fastcgi;
-    uwsgi_temp_path $work/uwsgi;
-    scgi_temp_path $work/scgi;
-    include $include;
-}
-CONF
 }
