@@ -43,6 +43,14 @@ constexpr auto linger_time = seconds(2);
 // While draining the lingering close is shorter: the process is about to go, and --shutdown-grace
 // must leave room for it.
 constexpr auto drain_linger_time = std::chrono::milliseconds(500);
+
+// While draining, an answer being written gets what the grace leaves after its lingering close
+// and a sweep (a second), or a quarter of a short grace: a client that stops reading a large
+// answer would otherwise hold it for --io-timeout, past the grace (SPEC §6: exit 0 within it).
+std::chrono::milliseconds drain_write_time(unsigned grace_seconds) {
+  const auto grace = std::chrono::milliseconds(seconds(grace_seconds));
+  return std::max<std::chrono::milliseconds>(grace - seconds(1), grace / 4);
+}
 // The kernel's send buffer of an HTTP socket (it reserves twice this for its bookkeeping).
 // Left to autotuning it grows to megabytes per connection (tcp_wmem), and a reader that stops
 // reading a large answer would pin all of it; bounded, the rest of the answer waits in the
@@ -154,9 +162,12 @@ void http_session::stop() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     // Idle: close now; in the middle of receiving a request: answer it 503. A parked poll is
     // answered by its closed room; an answer being written, or waited for from the store, finishes first (and a request
-    // pipelined behind it is then answered 503); a lingering close runs out.
+    // pipelined behind it is then answered 503), a write within drain_write_time; a lingering
+    // close runs out.
     if (!self->poll_ && !self->writing_ && !self->lingering_ && !self->storing()) {
       self->refuse_for_drain();
+    } else if (self->writing_) {
+      self->deadline_.shorten_to(drain_write_time(self->state_.settings.shutdown_grace));
     }
   });
 }
@@ -612,8 +623,12 @@ void http_session::send(response res, bool close_after) {
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
   out_ = std::move(res);
-  // After a long park the previous deadline is long spent.
+  // After a long park the previous deadline is long spent. An answer begun while draining (a
+  // post or a join the store finished) must end within the grace too.
   deadline_.expires_after(seconds(state_.settings.io_timeout));
+  if (state_.draining.load()) {
+    deadline_.shorten_to(drain_write_time(state_.settings.shutdown_grace));
+  }
   writing_ = true;
   gather_response(*out_, head_request_, wire_head_, wire_);
   write_rest(close_after);
