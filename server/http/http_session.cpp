@@ -445,6 +445,9 @@ void http_session::find_client() {
 // A malformed request is answered and the connection closed: where the next one would start is
 // unknown.
 void http_session::parse_failed(beast::error_code ec) {
+  // The answer to HEAD has no body, errors included. Beast sets the method once it has parsed
+  // the request line (and consumes it); an error in the line itself leaves it buffered.
+  head_request_ = parser_->get().method() == http::verb::head || starts_head_request();
   if (ec == http::error::header_limit) {
     send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
                         "the request line and headers must fit in 8 KiB"}),

@@ -102,6 +102,23 @@ TEST(ConformanceToken, NoAnswerToHeadCarriesABodyErrorsIncluded) {
   }
 }
 
+// A HEAD request the server cannot parse is still a HEAD request: its 400, 431 or 413 has no
+// body either.
+TEST_F(Conformance, AMalformedHeadRequestIsAnsweredWithoutABody) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"400 ", "HEAD / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"},
+      {"431 ", "HEAD / HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(9000, 'a') + "\r\n\r\n"},
+      {"413 ", "HEAD /chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "100000\r\n" + std::string(70000, 'a')},
+  };
+  for (const auto& [status, bytes] : cases) {
+    const std::string answer = exchange(server.port(), bytes, 3s);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 " + status)) << answer;
+    EXPECT_TRUE(answer.ends_with("\r\n\r\n")) << "a body after the answer to HEAD:\n" << answer;
+    EXPECT_NE(answer.find("\r\nContent-Length: "), std::string::npos) << answer;
+  }
+}
+
 TEST_F(Conformance, AllowListsHead) {
   const auto chat = request_once(server.port(), "DELETE", "/chat");
   ASSERT_TRUE(chat);
