@@ -89,6 +89,15 @@ std::string redact_client(std::string_view target) {
   return std::string(copy.buffer());
 }
 
+// RFC 9110 §8.6: a 1xx or 204 must not carry Content-Length, and a 304's could only repeat the
+// 200's; Beast's prepare_payload writes `0` on every one of them.
+void drop_forbidden_length(response& res) {
+  const unsigned status = res.result_int();
+  if (status < 200 || status == 204 || status == 304) {
+    res.erase(http::field::content_length);
+  }
+}
+
 bool expects_continue(const request_header& header) {
   return beast::iequals(header[http::field::expect], "100-continue");
 }
@@ -618,6 +627,7 @@ void http_session::send(response res, bool close_after) {
   res.keep_alive(!close_after);
   res.set(http::field::server, "pollchat");
   res.prepare_payload();
+  drop_forbidden_length(res);
   const unsigned status = res.result_int();
   state_.counters.count_response(status);
   if (state_.settings.access_log) {
