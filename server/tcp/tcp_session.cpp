@@ -254,17 +254,32 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     close();  // gone: the destructor emits its leave
     return;
   }
+  chunk_begin_ = 0;
+  chunk_end_ = bytes;
+  consume_input();
+}
+
+// Takes the lines of what was read, one at a time. A client that pastes commands faster than it
+// reads their answers is not cut off as too slow: once their output passes read_pause_bytes
+// (checked after each line, not after a whole chunk, whose lines could each queue kilobytes)
+// the rest of the chunk, and its socket, wait until most of the answers are out (on_write).
+void tcp_session::consume_input() {
   const std::size_t max_line = state_.settings.max_message;
-  for (const char c : std::string_view(chunk_.data(), bytes)) {
+  while (chunk_begin_ != chunk_end_) {
     if (phase_ >= phase::finishing) {
       return;  // after /quit (or a disconnect) the rest is not read
     }
+    const char c = chunk_[chunk_begin_++];
     if (c == '\n') {
       if (!discarding_) {
         on_line(std::move(line_));
       }
       line_.clear();
       discarding_ = false;
+      if (queued_bytes_ > read_pause_bytes && phase_ < phase::finishing) {
+        read_paused_ = true;
+        return;
+      }
     } else if (!discarding_) {
       line_ += c;
       if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
@@ -277,8 +292,6 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (phase_ >= phase::finishing) {
     return;
   }
-  // A client that pastes commands faster than it reads their answers is not cut off as too
-  // slow: its input waits (in its own socket) until most of the answers are out.
   if (queued_bytes_ > read_pause_bytes) {
     read_paused_ = true;
     return;
@@ -500,7 +513,7 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
   }
   if (read_paused_ && queued_bytes_ <= read_pause_bytes && phase_ < phase::finishing) {
     read_paused_ = false;
-    read();
+    consume_input();  // the rest of the chunk, then the socket
   }
   write();
 }

@@ -70,6 +70,7 @@ class tcp_session : public room_waiter,
 
   void read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void consume_input();  // the lines of chunk_, until it is used up or output must drain
   void refuse_long_line();
   void on_line(std::string line);
   void on_command(std::string_view line);
@@ -105,6 +106,8 @@ class tcp_session : public room_waiter,
   std::size_t storing_ = 0;  // own messages the store has not answered yet: pump() waits
 
   std::array<char, 4096> chunk_{};
+  std::size_t chunk_begin_ = 0;  // chunk_[chunk_begin_, chunk_end_) is read but not yet taken
+  std::size_t chunk_end_ = 0;
   std::string line_;          // the line being received, at most --max-message + 1 bytes
   bool discarding_ = false;   // the current line was too long: drop it up to its end
   bool read_paused_ = false;  // too much output waits: reading resumes when it drains
