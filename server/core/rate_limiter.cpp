@@ -29,6 +29,25 @@ std::optional<rate_limiter::clock::duration> rate_limiter::acquire(std::string_v
   return std::chrono::duration_cast<clock::duration>(wait);
 }
 
+std::optional<rate_limiter::clock::duration> rate_limiter::wait_for(std::string_view address,
+                                                                    clock::time_point now) const {
+  if (rate_ <= 0) {
+    return std::nullopt;
+  }
+  const std::lock_guard lock(mutex_);
+  const auto it = buckets_.find(std::string(address));
+  if (it == buckets_.end()) {
+    return std::nullopt;  // untracked: a full bucket
+  }
+  const std::chrono::duration<double> elapsed = now - it->second.updated;
+  const double tokens = std::min(burst_, it->second.tokens + elapsed.count() * rate_);
+  if (tokens >= 1.0) {
+    return std::nullopt;
+  }
+  const std::chrono::duration<double> wait((1.0 - tokens) / rate_);
+  return std::chrono::duration_cast<clock::duration>(wait);
+}
+
 void rate_limiter::sweep_locked(clock::time_point now) {
   last_sweep_ = now;
   std::erase_if(buckets_, [&](const auto& entry) {

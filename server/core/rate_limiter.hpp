@@ -23,6 +23,10 @@ class rate_limiter {
   // token (for Retry-After). Thread-safe.
   std::optional<clock::duration> acquire(std::string_view address, clock::time_point now);
 
+  // Whether `address` has a token, without taking it: nothing when it has, else how long until
+  // it has one. Thread-safe.
+  std::optional<clock::duration> wait_for(std::string_view address, clock::time_point now) const;
+
   std::size_t tracked() const;
 
  private:
@@ -39,5 +43,12 @@ class rate_limiter {
   std::unordered_map<std::string, bucket> buckets_;  // guarded by mutex_
   clock::time_point last_sweep_;                     // guarded by mutex_
 };
+
+// The bucket a client's wrong tokens (HTTP bearer, TCP /auth) draw on, at the post rate: apart
+// from its posts, so that posting never locks a client out of reading, nor guessing out of
+// posting.
+inline std::string wrong_token_bucket(std::string_view address) {
+  return "token " + std::string(address);
+}
 
 }  // namespace pollchat

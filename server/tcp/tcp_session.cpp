@@ -180,7 +180,17 @@ void tcp_session::authenticate(std::string_view line) {
     finish(std::string(auth_first));
     return;
   }
+  // Like a bearer token over HTTP (router::check_bearer): a wrong token costs a token of the
+  // address's wrong-token bucket, and while it is empty no token is even compared.
+  const std::string bucket = wrong_token_bucket(peer_ip_);
+  const auto now = rate_limiter::clock::now();
+  if (const auto wait = state_.post_limiter.wait_for(bucket, now)) {
+    finish(fmt::format("* too many wrong tokens from your address; try again in {} s; goodbye",
+                       std::chrono::ceil<std::chrono::seconds>(*wait).count()));
+    return;
+  }
   if (!same_secret(line.substr(auth_verb.size()), state_.settings.token)) {
+    state_.post_limiter.acquire(bucket, now);
     spdlog::info("tcp {}: wrong token", name_);
     finish("* wrong token; goodbye");
     return;

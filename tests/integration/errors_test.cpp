@@ -120,6 +120,34 @@ TEST(ErrorsToken, MissingOrWrongTokenIs401EvenForUnknownPaths) {
   EXPECT_EQ(get(server, "/nowhere", {{"Authorization", "Bearer s3cret"}})->result_int(), 404);
 }
 
+// Guessing the token is throttled at the post rate: a wrong token costs a token of the address;
+// once they are spent every bearer token, the right one too, is 429 until one comes back.
+// Requests without a token, and posts, draw on nothing of it.
+TEST(ErrorsToken, WrongTokensAreThrottledAtThePostRate) {
+  server_process server{{"--token", "s3cret", "--post-rate", "1", "--post-burst", "3"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const header_list right{{"Authorization", "Bearer s3cret"}};
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(get(server, "/rooms")->result_int(), 401) << k;  // no token: free
+  }
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(post(server, "/chat", "body=x", right)->result_int(), 200) << k;  // the post bucket
+  }
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(get(server, "/rooms", {{"Authorization", "Bearer guess" + std::to_string(k)}})->result_int(), 401) << k;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto guess = get(server, "/rooms", {{"Authorization", "Bearer guess3"}});
+  ASSERT_TRUE(guess);
+  EXPECT_EQ(guess->result_int(), 429);
+  EXPECT_EQ(json_of(guess)["error"], "rate_limited");
+  EXPECT_EQ((*guess)[boost::beast::http::field::retry_after], "1");
+  EXPECT_EQ(get(server, "/rooms", right)->result_int(), 429);  // not even compared
+  // A token comes back after a second: the right one works again.
+  std::this_thread::sleep_until(start + 1100ms);
+  EXPECT_EQ(get(server, "/rooms", right)->result_int(), 200);
+}
+
 TEST(ErrorsRate, PostsPastTheBurstAre429WithRetryAfter) {
   server_process server{{"--post-rate", "1", "--post-burst", "3"}};
   ASSERT_TRUE(server.started()) << server.log();

@@ -34,6 +34,21 @@ TEST(RateLimiter, KeepsAddressesApart) {
   EXPECT_FALSE(limiter.acquire("b", now));
 }
 
+TEST(RateLimiter, WaitForLooksWithoutTaking) {
+  rate_limiter limiter(10, 2);
+  const auto now = rate_limiter::clock::now();
+  EXPECT_FALSE(limiter.wait_for("a", now));  // never seen: a full bucket
+  EXPECT_EQ(limiter.tracked(), 0u);          // and looking does not track it
+  EXPECT_FALSE(limiter.acquire("a", now));
+  EXPECT_FALSE(limiter.wait_for("a", now));
+  EXPECT_FALSE(limiter.wait_for("a", now));  // still one left: looking took nothing
+  EXPECT_FALSE(limiter.acquire("a", now));
+  const auto wait = limiter.wait_for("a", now);
+  ASSERT_TRUE(wait);
+  EXPECT_LE(*wait, milliseconds(100));
+  EXPECT_FALSE(limiter.wait_for("a", now + milliseconds(100)));
+}
+
 TEST(RateLimiter, ZeroRateTurnsLimitingOff) {
   rate_limiter limiter(0, 1);
   const auto now = rate_limiter::clock::now();
