@@ -234,6 +234,9 @@ void http_session::on_readable(beast::error_code ec) {
 void http_session::watch_input() {
   for (int k = 0; k < reads_per_turn; ++k) {
     if (!lingering_ && buffer_.size() >= read_ahead_limit) {
+      if (waiting_) {
+        answer_poll_and_close();
+      }
       return;
     }
     const read_status status = read_once(read_chunk);
@@ -585,6 +588,19 @@ void http_session::on_poll_event() {
                                                      : router_.answer_poll(*poll_, outcome.messages);
   end_poll();
   send(std::move(res), !keep_alive_);
+}
+
+// A parked poll with read_ahead_limit bytes pipelined behind it: the session would have to stop
+// reading, and then could not notice the client leave (SPEC §2). The poll is answered now, as
+// its timeout would answer it, and the connection closes after it (the pipelined requests
+// unanswered, as a client must expect of a closing connection).
+void http_session::answer_poll_and_close() {
+  room& target = *poll_->target;
+  target.cancel_wait(*this);
+  const batch messages = target.read(poll_->cursor, poll_->limit);
+  response res = router_.answer_poll(*poll_, messages);
+  end_poll();
+  send(std::move(res), true);
 }
 
 void http_session::wait_for_wake() {
