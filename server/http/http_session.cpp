@@ -303,6 +303,7 @@ void http_session::next_request() {
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
   head_request_ = false;
+  request_line_ = "-";  // until a request line is parsed: the log must not name the last one
   client_ = peer_;  // until a header names another (an early failure is logged as the peer's)
   idle_ = true;
   // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
@@ -460,6 +461,10 @@ void http_session::parse_failed(beast::error_code ec) {
   // The answer to HEAD has no body, errors included. Beast sets the method once it has parsed
   // the request line (and consumes it); an error in the line itself leaves it buffered.
   head_request_ = parser_->get().method() == http::verb::head || starts_head_request();
+  if (state_.settings.access_log && !parser_->get().method_string().empty()) {
+    request_line_ = fmt::format("{} {}", std::string_view(parser_->get().method_string()),
+                                redact_client(parser_->get().target()));
+  }
   if (ec == http::error::header_limit) {
     send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
                         "the request line and headers must fit in 8 KiB"}),
