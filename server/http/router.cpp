@@ -423,6 +423,9 @@ response router::peek_poll(const request& req, const urls::params_view& query,
   batch messages;
   if (const auto target_room = state_.rooms.find(room_name)) {
     messages = target_room->read(cursor_for(params, target_room->last_id()), params.limit);
+  } else if (state_.rooms.size() >= state_.settings.max_rooms) {
+    // GET would have to create the room and could not: HEAD answers what GET would.
+    return too_many_rooms(state_.settings.max_rooms);
   }
   return poll_answer(room_name, params.as_text, messages);
 }

@@ -173,6 +173,27 @@ TEST(ErrorsRooms, PastMaxRoomsIs429AndCreatesNothing) {
   EXPECT_EQ(get(server, "/rooms/third")->result_int(), 404);
 }
 
+// HEAD answers what GET would: past --max-rooms, a poll of a room that does not exist is 429.
+TEST(ErrorsRooms, PastMaxRoomsHeadAnswersAsGetWould) {
+  server_process server{{"--max-rooms", "1"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto head_of = [&](const std::string& target) {
+    test_connection c(server.port());
+    c.send(make_request("HEAD", target));
+    return c.read_response(5s, /*to_head=*/true);
+  };
+  for (const std::string target : {"/chat/newroom?timeout=0", "/chat/newroom?timeout=0&format=json"}) {
+    const auto got = get(server, target);
+    const auto head = head_of(target);
+    ASSERT_TRUE(got && head) << target;
+    EXPECT_EQ(got->result_int(), 429) << target;
+    EXPECT_EQ(head->result_int(), 429) << target;
+    EXPECT_EQ((*head)[boost::beast::http::field::retry_after], (*got)[boost::beast::http::field::retry_after]);
+  }
+  EXPECT_EQ(head_of("/chat?timeout=0")->result_int(), 204);  // the lobby is there
+  EXPECT_EQ(get(server, "/rooms/newroom")->result_int(), 404);
+}
+
 TEST(ErrorsConnections, PastMaxConnectionsIs503WithRetryAfter) {
   server_process server{{"--max-connections", "2"}};
   ASSERT_TRUE(server.started()) << server.log();
