@@ -15,6 +15,7 @@ RUN apt-get update \
       g++ cmake ninja-build pkg-config ccache \
       libboost1.81-dev libboost-url1.81-dev \
       nlohmann-json3-dev libcli11-dev libspdlog-dev libssl-dev libreadline-dev libsqlite3-dev \
+      libhiredis-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src

@@ -94,6 +94,15 @@ int main(int argc, char** argv) {
     std::cerr << *error << "\n";
     return 2;
   }
+  if (!o.post_url.empty()) {
+    // Posters on another instance: pollers read what crossed over from it.
+    auto post_addr = parse_server_url(o.post_url);
+    if (const auto* error = std::get_if<std::string>(&post_addr)) {
+      std::cerr << "--post-url: " << *error << "\n";
+      return 2;
+    }
+    std::get<server_address>(addr).post_endpoint = std::get<server_address>(post_addr).endpoint;
+  }
   // Each connection is a file; 10,000 parked polls need far more than the usual 1024.
   const auto files = raise_open_files_limit();
   if (connections_needed(o) > files) {

@@ -24,6 +24,10 @@ std::variant<options, int> parse_options(int argc, char** argv) {
       ->check(CLI::IsMember({"pollchat", "nchan"}));
   app.add_option("--url", o.url, "server base URL, http://127.0.0.1:PORT (loopback only)")
       ->capture_default_str();
+  app.add_option("--post-url", o.post_url,
+                 "where posters post, http://127.0.0.1:PORT (default: --url): another instance "
+                 "of the same service, so that deliveries cross from one instance to the other")
+      ->capture_default_str();
   app.add_option("--room", o.room, "room / channel name (default: a fresh one per run)")
       ->check([](const std::string& r) -> std::string {
         if (r.empty() || r.size() > 64 ||

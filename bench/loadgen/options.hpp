@@ -11,6 +11,7 @@ struct options {
   std::string scenario;                       // park | fanout | post
   std::string target = "pollchat";            // pollchat | nchan
   std::string url = "http://127.0.0.1:9000";  // loopback only
+  std::string post_url;                       // posters' server; empty: --url
   std::string room;                           // default: a fresh name per run
   std::vector<int> server_pids;               // for RSS and CPU readings
   int pollers = 1000;                         // park, fanout

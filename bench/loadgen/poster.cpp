@@ -5,7 +5,7 @@
 namespace pollchat::bench {
 
 boost::asio::awaitable<bool> poster::open() {
-  auto ec = co_await conn_.connect(ctx_.endpoint, ctx_.io_timeout);
+  auto ec = co_await conn_.connect(ctx_.post_endpoint, ctx_.io_timeout);
   if (ec) {
     ctx_.note_error("poster connect: " + ec.message());
     conn_.close();
@@ -20,7 +20,7 @@ boost::asio::awaitable<bool> poster::post_one(std::int64_t seq) {
       ctx_.note_error("poster: out of reconnect attempts");
       co_return false;
     }
-    auto ec = co_await conn_.connect(ctx_.endpoint, ctx_.io_timeout);
+    auto ec = co_await conn_.connect(ctx_.post_endpoint, ctx_.io_timeout);
     if (ec) {
       ctx_.note_error("poster connect: " + ec.message());
       conn_.close();

@@ -15,12 +15,15 @@
 namespace pollchat::bench {
 
 struct run_context {
-  run_context(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint ep, const protocol& p,
+  run_context(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint ep,
+              boost::asio::ip::tcp::endpoint post_ep, const protocol& p,
               std::chrono::milliseconds timeout)
-      : ioc(io), endpoint(std::move(ep)), proto(p), io_timeout(timeout) {}
+      : ioc(io), endpoint(std::move(ep)), post_endpoint(std::move(post_ep)), proto(p),
+        io_timeout(timeout) {}
 
   boost::asio::io_context& ioc;
-  boost::asio::ip::tcp::endpoint endpoint;
+  boost::asio::ip::tcp::endpoint endpoint;       // where pollers connect
+  boost::asio::ip::tcp::endpoint post_endpoint;  // where posters connect (--post-url)
   const protocol& proto;
   std::chrono::milliseconds io_timeout;  // deadline of one connect, write or read
 

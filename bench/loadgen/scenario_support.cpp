@@ -33,7 +33,7 @@ run_setup::run_setup(const options& o, const server_address& addr)
     : opts(o),
       room(o.room.empty() ? fresh_room_name() : o.room),
       proto(make_protocol(o, addr, room)),
-      ctx{ioc, addr.endpoint, *proto, std::chrono::seconds{o.io_timeout_s}} {}
+      ctx{ioc, addr.endpoint, addr.post_endpoint, *proto, std::chrono::seconds{o.io_timeout_s}} {}
 
 bool run_bounded(run_setup& run, const std::function<void()>& stop_all) {
   const auto limit_ns = now_ns() + static_cast<std::int64_t>(run.opts.max_seconds * 1e9);
@@ -116,9 +116,13 @@ nlohmann::json cpu_meter::report() const {
 
 nlohmann::json common_report(const run_setup& run) {
   const auto& o = run.opts;
-  return {
+  nlohmann::json j{
       {"scenario", o.scenario}, {"target", o.target},       {"url", o.url},
       {"room", run.room},       {"errors", run.ctx.errors}, {"first_error", run.ctx.first_error}};
+  if (!o.post_url.empty()) {
+    j["post_url"] = o.post_url;
+  }
+  return j;
 }
 
 }  // namespace pollchat::bench

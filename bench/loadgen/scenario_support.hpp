@@ -23,6 +23,9 @@ namespace pollchat::bench {
 struct server_address {
   boost::asio::ip::tcp::endpoint endpoint;
   std::string host;  // for the Host header
+  // Where posters connect (--post-url); the same as endpoint unless the run spans two instances.
+  // Their requests keep `host`: both instances serve the same rooms under one name.
+  boost::asio::ip::tcp::endpoint post_endpoint;
 };
 
 // The objects of one run; scenarios build their clients on top of it.

@@ -36,7 +36,8 @@ std::variant<server_address, std::string> parse_server_url(const std::string& ur
     return "--url " + url + ": the port must be 1 to 65535";
   }
   std::string host_header = std::string{parsed->encoded_host_and_port()};
-  return server_address{{address, port}, host_header};
+  const boost::asio::ip::tcp::endpoint endpoint{address, port};
+  return server_address{endpoint, host_header, endpoint};
 }
 
 }  // namespace pollchat::bench

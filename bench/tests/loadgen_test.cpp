@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "delivery_log.hpp"
 #include "latency.hpp"
+#include "options.hpp"
 #include "protocol.hpp"
 #include "server_url.hpp"
 #include "stamp.hpp"
@@ -186,6 +189,20 @@ TEST(ServerUrl, AcceptsLoopbackOnly) {
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_server_url("http://127.0.0.1:0")));
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_server_url("http://127.0.0.1:80/chat")));
   EXPECT_TRUE(std::holds_alternative<std::string>(parse_server_url("not a url")));
+}
+
+TEST(ServerUrl, PostersGoWhereReadersGoUnlessToldOtherwise) {
+  auto one = parse_server_url("http://127.0.0.1:9000");
+  ASSERT_TRUE(std::holds_alternative<server_address>(one));
+  EXPECT_EQ(std::get<server_address>(one).post_endpoint, std::get<server_address>(one).endpoint);
+
+  std::vector<std::string> args{"pollchat-loadgen", "--scenario", "fanout", "--url",
+                                "http://127.0.0.1:9000", "--post-url", "http://127.0.0.1:9001"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  auto parsed = parse_options(static_cast<int>(argv.size()), argv.data());
+  ASSERT_TRUE(std::holds_alternative<options>(parsed));
+  EXPECT_EQ(std::get<options>(parsed).post_url, "http://127.0.0.1:9001");
 }
 
 }  // namespace

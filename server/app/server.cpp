@@ -4,13 +4,16 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <vector>
 
 #include "http/http_session.hpp"
 #include "net/overload_reply.hpp"
+#include "store/redis/redis_store.hpp"
 #include "net/refusal_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "tcp/tcp_session.hpp"
@@ -23,6 +26,14 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto sweep_interval = std::chrono::milliseconds(250);
 constexpr auto drain_tick = std::chrono::milliseconds(10);
+// Rooms and Idempotency-Keys past their time are looked for this often, or as often as
+// --room-expiry when it is shorter (each look visits every room, without sorting or copying).
+constexpr auto max_expiry_interval = std::chrono::seconds(10);
+// Freed memory past this is handed back to the system (glibc keeps it otherwise).
+constexpr std::size_t trim_threshold = std::size_t{32} << 20;
+constexpr auto min_trim_interval = std::chrono::seconds(5);
+// ... and so it is after this many connections closed (a wave of readers gone).
+constexpr std::size_t connection_wave = 1000;
 
 // The resident memory of this process in MiB, for the startup log (0 when unknown).
 long resident_mib() {
@@ -65,6 +76,9 @@ void raise_open_files_limit(std::size_t max_connections) {
 }  // namespace
 
 std::unique_ptr<message_store> open_store(const config& settings, std::string& error) {
+  if (!settings.redis.empty()) {
+    return redis::redis_store::open(settings, error);
+  }
   if (settings.data_dir.empty()) {
     return nullptr;
   }
@@ -109,15 +123,18 @@ void server::restore() {
     }
   }
   const auto took = std::chrono::steady_clock::now() - loaded_.began;
-  spdlog::info("store: {} loaded: {} rooms, {} messages in {} ms (--sync {}, RSS {} MiB)",
-               state_.settings.data_dir, rooms, loaded_.messages,
-               std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-               state_.settings.sync, resident_mib());
+  if (!state_.settings.data_dir.empty()) {  // (Redis is read once it is reached, later)
+    spdlog::info("store: {} loaded: {} rooms, {} messages in {} ms (--sync {}, RSS {} MiB)",
+                 state_.settings.data_dir, rooms, loaded_.messages,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
+                 state_.settings.sync, resident_mib());
+  }
   loaded_ = {};
   state_.store = store_.get();
   state_.rooms.on_create([store = store_.get()](const std::shared_ptr<room>& r) {
     store->room_created(r);
   });
+  store_->bind(state_);
   store_->start();
 }
 
@@ -177,7 +194,7 @@ bool server::open_listener(listener& l, const std::string& address, const char* 
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                    : bound.address().to_string();
   spdlog::info("listening on {}://{}:{} (epoch {}, {} thread{})", scheme, host, bound.port(),
-               state_.epoch, state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
+               *state_.epoch.get(), state_.settings.threads, state_.settings.threads == 1 ? "" : "s");
   return true;
 }
 
@@ -202,22 +219,54 @@ void server::accept_tcp(tcp::socket socket) {
   std::make_shared<tcp_session>(std::move(socket), state_, sessions_)->start();
 }
 
-// HTTP members leave --presence-grace seconds after their last poll; checked once a second.
+// HTTP members leave --presence-grace seconds after their last poll; checked once a second in
+// the rooms that have HTTP members. Every ten seconds, rooms and keys past their time go too.
 void server::sweep_presence() {
   presence_timer_.expires_after(std::chrono::seconds(1));
   presence_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || state_.draining.load()) {
       return;
     }
-    const auto grace = std::chrono::seconds(state_.settings.presence_grace);
+    // Leaves go through the store like every message (durable, numbered there).
     message_store& store = store_of(state_);
-    for (const auto& r : state_.rooms.list()) {
-      for (auto& leave : r->expire(grace)) {
-        emit(store, r, std::move(leave));
+    state_.rooms.expire_members(std::chrono::seconds(state_.settings.presence_grace),
+                                [&store](const std::shared_ptr<room>& r, message_draft leave) {
+                                  emit(store, r, std::move(leave));
+                                });
+    const auto now = std::chrono::steady_clock::now();
+    const auto expiry_interval =
+        std::min<std::chrono::steady_clock::duration>(max_expiry_interval,
+                                                      std::chrono::seconds(state_.settings.room_expiry));
+    if (now - last_expiry_ >= expiry_interval) {
+      last_expiry_ = now;
+      const std::size_t gone = state_.rooms.expire_rooms(now);
+      if (gone != 0) {
+        spdlog::info("{} empty room{} expired", gone, gone == 1 ? "" : "s");
       }
+      state_.rooms.expire_keys(now);
     }
+    release_memory();
     sweep_presence();
   });
+}
+
+// After a spike (a relief, expired rooms, a wave of readers gone), glibc keeps the freed pages
+// for later; past a threshold (bytes of messages freed, or connections closed since the peak)
+// they are handed back so that RSS falls with the load.
+void server::release_memory() {
+  released_since_trim_ += state_.memory.take_released();
+  const std::size_t open = state_.connections_open.load();
+  peak_connections_ = std::max(peak_connections_, open);
+  const bool wave_gone = peak_connections_ >= open + connection_wave;
+  const auto now = std::chrono::steady_clock::now();
+  // A trim walks the heap on this I/O thread: at most one every few seconds under churn.
+  if ((released_since_trim_ >= trim_threshold || wave_gone) &&
+      now - last_trim_ >= min_trim_interval) {
+    released_since_trim_ = 0;
+    peak_connections_ = open;
+    last_trim_ = now;
+    malloc_trim(0);
+  }
 }
 
 // Connection deadlines (idle, slow request, slow reader, lingering close), four times a second.

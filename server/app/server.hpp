@@ -60,6 +60,7 @@ class server {
   void accept_tcp(boost::asio::ip::tcp::socket socket);
   bool open_listener(listener& l, const std::string& address, const char* scheme);
   void sweep_presence();
+  void release_memory();
   void sweep_deadlines();
   void restore();
   void close_store();
@@ -81,6 +82,10 @@ class server {
   boost::asio::steady_timer presence_timer_;  // expires idle HTTP members
   boost::asio::steady_timer deadline_timer_;  // closes connections past their deadline
   std::chrono::steady_clock::time_point last_sweep_;  // used by the deadline timer's handler only
+  std::chrono::steady_clock::time_point last_expiry_;  // used by the presence timer's handler only
+  std::size_t released_since_trim_ = 0;                // used by the presence timer's handler only
+  std::chrono::steady_clock::time_point last_trim_;    // used by the presence timer's handler only
+  std::size_t peak_connections_ = 0;                   // used by the presence timer's handler only
 
   std::mutex grace_mutex_;
   std::condition_variable grace_cv_;

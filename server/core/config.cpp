@@ -160,6 +160,14 @@ std::string cross_check(const config& c, const value_origin& origin) {
     return fmt::format("{} cannot exceed {}", origin.describe("--poll-timeout", c.poll_timeout),
                        origin.describe("--max-poll-timeout", c.max_poll_timeout));
   }
+  if (!c.redis.empty() && !c.data_dir.empty()) {
+    return "--redis and --data-dir exclude each other: with Redis, messages are kept in Redis "
+           "(see docs/scale-out.md)";
+  }
+  if (c.max_room_bytes > c.max_history_bytes) {
+    return fmt::format("--max-room-bytes ({}) cannot exceed --max-history-bytes ({})",
+                       c.max_room_bytes, c.max_history_bytes);
+  }
   if (c.max_message > c.max_body) {
     return fmt::format("{} cannot exceed {}", origin.describe("--max-message", c.max_message),
                        origin.describe("--max-body", c.max_body));
@@ -185,6 +193,18 @@ command_line parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   add(app, "--history", c.history, "Messages each room keeps")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  add(app, "--max-history-bytes", c.max_history_bytes,
+      "Bytes of messages kept in all rooms together (histories, Idempotency-Keys, answers being "
+      "sent); past it the largest rooms drop their oldest messages. With the defaults the server "
+      "stays under ~256 MiB RSS (docs/security.md)")
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
+  add(app, "--max-room-bytes", c.max_room_bytes,
+      "Bytes of history one room keeps; past it its oldest messages are dropped")
+      ->check(CLI::Range(std::size_t{64} << 10, std::size_t{1} << 40));
+  add(app, "--room-expiry", c.room_expiry,
+      "Seconds a room that never had a message, with nobody in it, is kept after it was last "
+      "named")
+      ->check(CLI::Range(1u, 1000000u));
   add(app, "--max-message", c.max_message, "Largest message body, in bytes")
       ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20));
   add(app, "--max-body", c.max_body, "Largest request body, in bytes")
@@ -195,7 +215,9 @@ command_line parse_command_line(int argc, const char* const* argv) {
       ->check(CLI::Range(0u, 3600u));
   add(app, "--token", c.token, "Require 'Authorization: Bearer TOKEN' on every request")
       ->capture_default_str();
-  add(app, "--post-rate", c.post_rate, "Posts a second per client address (0: no limit)")
+  add(app, "--post-rate", c.post_rate,
+      "Posts a second per client address (an IPv6 /64 is one address; creating a room or "
+      "joining one costs a post too; 0: no limit)")
       ->check(CLI::Range(0.0, 1e9));
   add(app, "--post-burst", c.post_burst, "Posts a client address may make at once")
       ->check(CLI::Range(1.0, 1e9));
@@ -216,6 +238,10 @@ command_line parse_command_line(int argc, const char* const* argv) {
   add(app, "--sync", c.sync,
       "With --data-dir: 'full' survives power loss, 'normal' survives a crash of the process")
       ->check(CLI::IsMember({"full", "normal"}));
+  add(app, "--redis", c.redis,
+      "redis://[[user]:password@]host[:port][/db] shared by several instances; empty: none");
+  add(app, "--redis-prefix", c.redis_prefix,
+      "Key prefix in Redis: instances with the same --redis and prefix share their rooms");
   add(app, "--trusted-proxies", c.trusted_proxies,
       "Proxies (addresses, CIDR blocks; comma-separated) whose Forwarded or X-Forwarded-For "
       "names the client; empty: trust no one");

@@ -23,6 +23,11 @@ struct config {
   unsigned threads = 1;
   std::size_t max_rooms = 1000;
   std::size_t history = 1000;
+  // The message memory (docs/security.md): bytes of messages and Idempotency-Keys held in all,
+  // and bytes of history one room retains.
+  std::size_t max_history_bytes = std::size_t{128} << 20;
+  std::size_t max_room_bytes = std::size_t{8} << 20;
+  unsigned room_expiry = 600;  // seconds an empty room nobody names is kept
   std::size_t max_message = 4096;
   std::size_t max_body = 65536;
   unsigned poll_timeout = 30;      // seconds, when a GET names none
@@ -37,6 +42,8 @@ struct config {
   unsigned io_timeout = 10;     // seconds to receive a request's header, its body, or send a reply
   std::string data_dir;         // where messages are persisted (SQLite); empty: in memory
   std::string sync = "full";    // "full": survives power loss; "normal": survives kill -9
+  std::string redis;            // redis://... shared by several instances; empty: no Redis
+  std::string redis_prefix = "pollchat";  // the key prefix instances that share rooms agree on
   // Proxies whose Forwarded / X-Forwarded-For headers name the client: comma-separated
   // addresses and CIDR blocks; empty: trust no one. Checked by net/trusted_proxies (core has no
   // address parser), which names `trusted_proxies_origin` in its error.

@@ -5,10 +5,25 @@
 namespace pollchat {
 
 void history::append(message_ptr m) {
+  bytes_ += m->charge.bytes();
   messages_.push_back(std::move(m));
-  while (messages_.size() > capacity_) {
-    messages_.pop_front();
+  while (messages_.size() > capacity_ || (bytes_ > max_bytes_ && messages_.size() > 1)) {
+    drop_oldest();
   }
+}
+
+std::size_t history::shed(std::size_t bytes) {
+  std::size_t dropped = 0;
+  while (dropped < bytes && messages_.size() > 1) {
+    dropped += messages_.front()->charge.bytes();
+    drop_oldest();
+  }
+  return dropped;
+}
+
+void history::drop_oldest() {
+  bytes_ -= messages_.front()->charge.bytes();
+  messages_.pop_front();
 }
 
 std::vector<message_ptr> history::after(std::uint64_t cursor, std::size_t limit) const {

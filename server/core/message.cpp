@@ -106,10 +106,19 @@ std::string render_json(const message& m) {
   return out;
 }
 
+// What a message holds: its fields and renderings, the shared block, and the allocator's
+// overhead for each of its heap blocks (an estimate: ~16 bytes a block with glibc).
+std::size_t held_bytes(const message& m) {
+  constexpr std::size_t per_block = 16;
+  constexpr std::size_t shared_block = 16;
+  return sizeof(message) + shared_block + per_block * 6 + m.room.capacity() + m.from.capacity() +
+         m.body.capacity() + m.json.capacity() + m.text.capacity();
+}
+
 }  // namespace
 
 message_ptr make_message(std::uint64_t id, std::string_view room, message_draft draft,
-                         std::chrono::system_clock::time_point time) {
+                         std::chrono::system_clock::time_point time, memory_budget* budget) {
   auto m = std::make_shared<message>();
   m->id = id;
   m->room = std::string(room);
@@ -120,6 +129,7 @@ message_ptr make_message(std::uint64_t id, std::string_view room, message_draft 
 
   m->json = render_json(*m);
   m->text = render_text(m->type, m->from, m->body);
+  m->charge = memory_charge(budget, held_bytes(*m));
   return m;
 }
 

@@ -8,17 +8,28 @@
 #include <string>
 #include <string_view>
 
+#include "core/memory_budget.hpp"
+
 namespace pollchat {
 
 enum class message_type { message, join, leave };
 
 std::string_view to_string(message_type type);
 
+// How a member reads the room (SPEC §4): polling over HTTP, or connected to the TCP room.
+enum class member_via { http, tcp };
+
+std::string_view to_string(member_via via);
+
 // What a poster supplies; the room adds the id and the time.
 struct message_draft {
   message_type type = message_type::message;
   std::string from;
   std::string body;
+  // A join or leave: which member (its client key, never shown) and how it reads. A store that
+  // shares presence between instances (Redis) keeps the list of members by it.
+  std::string member{};
+  member_via via = member_via::http;
 };
 
 struct message {
@@ -31,13 +42,18 @@ struct message {
 
   std::string json;  // the JSON object, no trailing newline
   std::string text;  // the terminal-safe text line(s), ending in '\n'
+
+  // Its share of the server's message memory (what it holds, estimated), given back when the
+  // last holder lets go of it.
+  memory_charge charge;
 };
 
 using message_ptr = std::shared_ptr<const message>;
 
-// Builds the message and its two renderings.
+// Builds the message and its two renderings, charged to `budget` when one is given.
 message_ptr make_message(std::uint64_t id, std::string_view room, message_draft draft,
-                         std::chrono::system_clock::time_point time);
+                         std::chrono::system_clock::time_point time,
+                         memory_budget* budget = nullptr);
 
 // RFC 3339 UTC with milliseconds: 2026-11-22T14:33:00.123Z
 std::string format_time(std::chrono::system_clock::time_point time);

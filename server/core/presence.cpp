@@ -51,37 +51,40 @@ bool presence::rename(const std::string& client, std::string_view name) {
   return true;
 }
 
-std::optional<std::string> presence::leave(const std::string& client) {
+std::optional<member_info> presence::leave(const std::string& client) {
   const auto it = members_.find(client);
   if (it == members_.end()) {
     return std::nullopt;
   }
-  std::string name = std::move(it->second.info.name);
+  member_info info = std::move(it->second.info);
   members_.erase(it);
-  return name;
+  return info;
 }
 
-std::vector<std::string> presence::expire(clock::time_point now, clock::duration grace) {
-  std::vector<std::string> gone;
+std::vector<presence::departed> presence::expire(clock::time_point now, clock::duration grace) {
+  std::vector<departed> gone;
   std::erase_if(members_, [&](auto& entry) {
     const member& m = entry.second;
     const bool expired =
         m.info.via == member_via::http && m.polls_parked == 0 && now - m.last_seen > grace;
     if (expired) {
-      gone.push_back(m.info.name);
+      gone.push_back({entry.first, m.info});
     }
     return expired;
   });
   return gone;
 }
 
-std::vector<std::string> presence::clear() {
-  std::vector<std::string> names;
-  for (auto& info : list()) {
-    names.push_back(std::move(info.name));
+std::vector<presence::departed> presence::clear() {
+  std::vector<departed> gone;
+  gone.reserve(members_.size());
+  for (auto& [client, m] : members_) {
+    gone.push_back({client, std::move(m.info)});
   }
+  std::sort(gone.begin(), gone.end(),
+            [](const auto& a, const auto& b) { return a.info.since < b.info.since; });
   members_.clear();
-  return names;
+  return gone;
 }
 
 std::vector<member_info> presence::list() const {

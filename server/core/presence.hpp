@@ -12,11 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/message.hpp"
+
 namespace pollchat {
-
-enum class member_via { http, tcp };
-
-std::string_view to_string(member_via via);
 
 struct member_info {
   std::string name;
@@ -45,15 +43,21 @@ class presence {
   // Renames a member (TCP /nick); false when it is not one.
   bool rename(const std::string& client, std::string_view name);
 
-  // Removes `client`; its name when it was a member.
-  std::optional<std::string> leave(const std::string& client);
+  // Removes `client`; what it was when it was a member.
+  std::optional<member_info> leave(const std::string& client);
 
-  // Removes HTTP members with no parked poll whose last poll ended more than `grace` ago;
-  // their names, in no particular order.
-  std::vector<std::string> expire(clock::time_point now, clock::duration grace);
+  // A member that left: its client key, and what its join said.
+  struct departed {
+    std::string client;
+    member_info info;
+  };
 
-  // Removes every member (a clean stop); their names, earliest join first.
-  std::vector<std::string> clear();
+  // Removes HTTP members with no parked poll whose last poll ended more than `grace` ago, in
+  // no particular order.
+  std::vector<departed> expire(clock::time_point now, clock::duration grace);
+
+  // Removes every member (a clean stop), earliest join first.
+  std::vector<departed> clear();
 
   std::vector<member_info> list() const;  // sorted by join time
   std::size_t size() const { return members_.size(); }

@@ -1,11 +1,18 @@
 #include "core/room.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace pollchat {
 
 room::room(std::string name, std::size_t history_capacity)
-    : name_(std::move(name)), history_(history_capacity) {}
+    : room(std::move(name), room_limits{.history = history_capacity}) {}
+
+room::room(std::string name, const room_limits& limits)
+    : name_(std::move(name)),
+      budget_(limits.budget),
+      history_(limits.history, limits.history_bytes),
+      idempotency_(limits.idempotency_keys, idempotency_cache::default_ttl, limits.budget) {}
 
 post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
   std::vector<parked_waiter> woken;
@@ -25,6 +32,7 @@ post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return outcome;
 }
 
@@ -88,8 +96,37 @@ std::size_t room::parked() const {
   return waiters_.size();
 }
 
+std::size_t room::retained_bytes() const {
+  const std::lock_guard lock(mutex_);
+  return history_.bytes();
+}
+
+std::size_t room::shed(std::size_t bytes) {
+  const std::lock_guard lock(mutex_);
+  const std::size_t dropped = history_.shed(bytes);
+  idempotency_.forget_before(history_.oldest_id());
+  return dropped;
+}
+
+std::size_t room::forget_keys() {
+  const std::lock_guard lock(mutex_);
+  return idempotency_.forget_all();
+}
+
+void room::expire_keys(idempotency_cache::clock::time_point now) {
+  const std::lock_guard lock(mutex_);
+  idempotency_.expire(now);
+}
+
+void room::relieve_memory() const {
+  if (budget_ != nullptr) {
+    budget_->relieve();
+  }
+}
+
 message_ptr room::append_locked(message_draft draft) {
-  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now());
+  auto m = make_message(last_id_ + 1, name_, std::move(draft), std::chrono::system_clock::now(),
+                        budget_);
   append_locked(m);
   return m;
 }
@@ -120,6 +157,18 @@ void room::publish(std::span<const durable> messages) {
   notify_all(woken);
 }
 
+void room::restart_after(std::uint64_t last_id) {
+  std::vector<parked_waiter> woken;
+  {
+    const std::lock_guard lock(mutex_);
+    history_.clear();
+    last_id_ = last_id;
+    idempotency_ = idempotency_cache{};
+    woken.swap(waiters_);
+  }
+  notify_all(woken);
+}
+
 void room::restore(std::span<const message_ptr> recent) {
   const std::lock_guard lock(mutex_);
   for (const auto& m : recent) {
@@ -143,23 +192,24 @@ std::optional<message_draft> room::admit(const std::string& client, std::string_
   if (!members_.touch(client, name, via, presence::clock::now())) {
     return std::nullopt;
   }
-  return message_draft{message_type::join, std::string(name), {}};
+  return message_draft{message_type::join, std::string(name), {}, client, via};
 }
 
 std::optional<message_draft> room::dismiss(const std::string& client) {
   const std::lock_guard lock(mutex_);
-  auto name = members_.leave(client);
-  if (!name) {
+  auto gone = members_.leave(client);
+  if (!gone) {
     return std::nullopt;
   }
-  return message_draft{message_type::leave, std::move(*name), {}};
+  return message_draft{message_type::leave, std::move(gone->name), {}, client, gone->via};
 }
 
 std::vector<message_draft> room::expire(presence::clock::duration grace) {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
-  for (auto& name : members_.expire(presence::clock::now(), grace)) {
-    out.push_back({message_type::leave, std::move(name), {}});
+  for (auto& gone : members_.expire(presence::clock::now(), grace)) {
+    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
+                   gone.info.via});
   }
   return out;
 }
@@ -167,10 +217,26 @@ std::vector<message_draft> room::expire(presence::clock::duration grace) {
 std::vector<message_draft> room::dismiss_all() {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
-  for (auto& name : members_.clear()) {
-    out.push_back({message_type::leave, std::move(name), {}});
+  for (auto& gone : members_.clear()) {
+    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
+                   gone.info.via});
   }
   return out;
+}
+
+void room::mirror_join(std::string key, member_info info) {
+  const std::lock_guard lock(mutex_);
+  remote_members_.insert_or_assign(std::move(key), std::move(info));
+}
+
+void room::mirror_leave(const std::string& key) {
+  const std::lock_guard lock(mutex_);
+  remote_members_.erase(key);
+}
+
+void room::mirror_reset(std::unordered_map<std::string, member_info> members) {
+  const std::lock_guard lock(mutex_);
+  remote_members_ = std::move(members);
 }
 
 std::uint64_t room::join(const std::string& client, std::string_view name, member_via via) {
@@ -185,6 +251,7 @@ std::uint64_t room::join(const std::string& client, std::string_view name, membe
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return id;
 }
 
@@ -207,14 +274,15 @@ bool room::leave(const std::string& client) {
   std::vector<parked_waiter> woken;
   {
     const std::lock_guard lock(mutex_);
-    auto name = members_.leave(client);
-    if (!name) {
+    auto gone = members_.leave(client);
+    if (!gone) {
       return false;
     }
-    append_locked({message_type::leave, std::move(*name), {}});
+    append_locked({message_type::leave, std::move(gone->name), {}});
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
   return true;
 }
 
@@ -231,17 +299,25 @@ void room::expire_members(presence::clock::duration grace) {
     if (gone.empty()) {
       return;
     }
-    for (const auto& name : gone) {
-      append_locked({message_type::leave, name, {}});
+    for (const auto& member : gone) {
+      append_locked({message_type::leave, member.info.name, {}});
     }
     woken.swap(waiters_);
   }
   notify_all(woken);
+  relieve_memory();
 }
 
 std::vector<member_info> room::members() const {
   const std::lock_guard lock(mutex_);
-  return members_.list();
+  auto out = members_.list();
+  if (!remote_members_.empty()) {
+    for (const auto& [key, info] : remote_members_) {
+      out.push_back(info);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
+  }
+  return out;
 }
 
 bool room::is_member(const std::string& client) const {
@@ -251,7 +327,7 @@ bool room::is_member(const std::string& client) const {
 
 std::size_t room::member_count() const {
   const std::lock_guard lock(mutex_);
-  return members_.size();
+  return members_.size() + remote_members_.size();
 }
 
 batch room::read_locked(std::uint64_t cursor, std::size_t limit) const {

@@ -42,11 +42,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/names.hpp"
 #include "core/history.hpp"
 #include "core/idempotency_cache.hpp"
+#include "core/memory_budget.hpp"
 #include "core/message.hpp"
 #include "core/presence.hpp"
 
@@ -94,9 +96,18 @@ struct post_outcome {
   bool repeated = false;  // an Idempotency-Key seen before: nothing was stored
 };
 
+// The memory a room may hold (SPEC §2 history; docs/security.md).
+struct room_limits {
+  std::size_t history = 1000;                   // messages retained
+  std::size_t history_bytes = history::unlimited;  // bytes retained
+  std::size_t idempotency_keys = idempotency_cache::default_capacity;
+  memory_budget* budget = nullptr;  // the server's; charged for every message and key
+};
+
 class room {
  public:
   room(std::string name, std::size_t history_capacity);
+  room(std::string name, const room_limits& limits);
   room(const room&) = delete;
   room& operator=(const room&) = delete;
 
@@ -136,10 +147,26 @@ class room {
   // their keys and wakes every parked waiter once. Thread-safe.
   void publish(std::span<const durable> messages);
 
+  // Starts the room's sequence over after `last_id` with an empty window and no keys, and
+  // wakes every waiter: the Redis store's answer to a new epoch, or to a gap it can no longer
+  // fill (the messages were trimmed from Redis meanwhile; readers are told through `missed`).
+  // Thread-safe.
+  void restart_after(std::uint64_t last_id);
+
   // What the store kept from an earlier run, before anyone reads: the newest messages (oldest
   // first, contiguous ids) and the keys of the last ten minutes. Thread-safe.
   void restore(std::span<const message_ptr> recent);
   void restore_key(std::string key, message_ptr m, std::chrono::system_clock::time_point stored);
+
+  // Memory (the budget's relief and the sweep). Thread-safe.
+  std::size_t retained_bytes() const;
+  // Drops the oldest retained messages (never the newest) worth up to `bytes`, and the
+  // Idempotency-Keys of messages no longer retained; returns the history bytes dropped.
+  std::size_t shed(std::size_t bytes);
+  // Forgets every Idempotency-Key (the relief's last resort); returns how many.
+  std::size_t forget_keys();
+  // Drops the Idempotency-Keys older than their ten minutes.
+  void expire_keys(idempotency_cache::clock::time_point now);
 
   // Presence (SPEC §4). Joining and leaving are messages in the room's history, emitted under
   // the same lock as the membership change, so they are ordered with everything else.
@@ -159,7 +186,14 @@ class room {
   bool rename(const std::string& client, std::string_view name);
   // Emits a leave for every HTTP member idle longer than `grace` with no poll parked.
   void expire_members(presence::clock::duration grace);
-  std::vector<member_info> members() const;
+  // Members on other instances (Redis), mirrored from their joins and leaves: listed and
+  // counted with this room's own, never expired here (their own instance, or its lease in
+  // Redis, ends them). `key` names the member across instances. Thread-safe.
+  void mirror_join(std::string key, member_info info);
+  void mirror_leave(const std::string& key);
+  void mirror_reset(std::unordered_map<std::string, member_info> members);
+
+  std::vector<member_info> members() const;  // this instance's and the mirrored, by join time
   std::size_t member_count() const;
   bool is_member(const std::string& client) const;
 
@@ -174,14 +208,17 @@ class room {
   void append_locked(message_ptr m);
   bool is_parked_locked(const room_waiter& waiter) const;
   static void notify_all(const std::vector<parked_waiter>& waiters);
+  void relieve_memory() const;  // with no lock held: the budget sheds when it is over
 
   const std::string name_;
+  memory_budget* const budget_;  // may be null (unit tests); thread-safe
   mutable std::mutex mutex_;
   history history_;                     // guarded by mutex_
   std::uint64_t last_id_ = 0;           // guarded by mutex_: the generation
   std::vector<parked_waiter> waiters_;  // guarded by mutex_
   idempotency_cache idempotency_;       // guarded by mutex_
   presence members_;                    // guarded by mutex_
+  std::unordered_map<std::string, member_info> remote_members_;  // guarded by mutex_
   bool closed_ = false;                 // guarded by mutex_
 };
 

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/epoch.hpp"
+#include "core/memory_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/room_registry.hpp"
@@ -19,10 +21,11 @@ struct server_state {
   explicit server_state(config c, std::string epoch = {});
 
   const config settings;
-  const std::string epoch;  // names this run's id sequence
+  current_epoch epoch;  // names the id sequence; changes only behind Redis (§9). Thread-safe.
   // Where messages become durable; null: in memory (store_of() resolves it). Set once by the
   // server before it serves; the store it points to is thread-safe.
   message_store* store = nullptr;
+  memory_budget memory;  // every message and Idempotency-Key; before the rooms that charge it
   room_registry rooms;
   rate_limiter post_limiter;
   metrics counters;

@@ -579,6 +579,14 @@ void http_session::on_poll_event() {
     close();
     return;
   }
+  if (poll_->epoch) {
+    // Redis was emptied while this poll waited: its cursor names ids of an epoch that is gone.
+    auto now = state_.epoch.get();
+    if (*now != *poll_->epoch) {
+      poll_->cursor = 0;
+      poll_->epoch = std::move(now);
+    }
+  }
   room& target = *poll_->target;
   poll_outcome outcome = target.poll(poll_->cursor, poll_->limit, shared_from_this());
   if (outcome.state == poll_state::parked) {

@@ -140,7 +140,7 @@ response rate_limited(rate_limiter::clock::duration wait, std::string_view what)
   return res;
 }
 
-// Rooms live as long as the server, so the wait is a guess: the limit lifts with a restart.
+// Rooms that never had a message expire after --room-expiry, so the wait is a guess.
 response too_many_rooms(std::size_t max_rooms) {
   log_refusal(refusal::rooms_full, max_rooms);
   auto res = router::error({http::status::too_many_requests, "too_many_rooms",
@@ -168,8 +168,8 @@ response router::shutting_down() {
 
 response router::store_unavailable() {
   auto res = error({http::status::service_unavailable, "store_unavailable",
-                    "the server cannot store messages right now (disk full or failing); nothing "
-                    "was stored; retry in a moment"});
+                    "the server cannot store messages right now (its disk or its Redis is failing "
+                    "or away); nothing was stored; retry in a moment"});
   res.set(http::field::retry_after, "1");
   return res;
 }
@@ -268,7 +268,7 @@ route_result router::route(const request& req, std::string_view peer) {
         }
         return {not_found(), {}};  // not reached: the build always embeds index.html
       }
-      return post_message(req, query, t.room);
+      return post_message(req, query, t.room, peer);
     case endpoint::chat:
       if (req.method() == http::verb::head) {
         return {peek_poll(req, query, t.room), {}};
@@ -276,9 +276,9 @@ route_result router::route(const request& req, std::string_view peer) {
       if (get) {
         return start_poll(req, query, t.room, peer);
       }
-      return post_message(req, query, t.room);
+      return post_message(req, query, t.room, peer);
     case endpoint::rooms:
-      return {list_rooms(), {}};
+      return {list_rooms(query), {}};
     case endpoint::room_info:
       return {describe_room(t.room), {}};
     case endpoint::room_leave:
@@ -309,7 +309,7 @@ route_result router::route(const request& req, std::string_view peer) {
 }
 
 route_result router::post_message(const request& req, const urls::params_view& query,
-                                  std::string_view room_name) {
+                                  std::string_view room_name, std::string_view peer) {
   std::string_view key;
   if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
     key = it->value();
@@ -325,7 +325,13 @@ route_result router::post_message(const request& req, const urls::params_view& q
     return {error(*e), {}, {}};
   }
   auto& fields = std::get<post_fields>(parsed);
-  auto target_room = state_.rooms.find_or_create(room_name);
+  auto target_room = state_.rooms.find(room_name);
+  if (!target_room) {
+    if (auto refusal = pay_for_room(true, false, peer)) {
+      return {std::move(*refusal), {}, {}};
+    }
+    target_room = state_.rooms.find_or_create(room_name);
+  }
   if (!target_room) {
     return {too_many_rooms(state_.settings.max_rooms), {}, {}};
   }
@@ -361,52 +367,61 @@ route_result router::start_poll(const request& req, const urls::params_view& que
     return {error(*e), {}};
   }
   const auto& params = std::get<poll_params>(parsed);
-  auto target_room = state_.rooms.find_or_create(room_name);
+  auto target_room = state_.rooms.find(room_name);
+  const std::string member_key = params.client.empty() ? std::string() : http_member_key(params.client);
+  // A join is a message like a post, so a new member costs a token of the post rate; so does a
+  // new room. Both are paid before anything changes: a refused poll creates nothing.
+  const bool joins = !member_key.empty() && (!target_room || !target_room->is_member(member_key));
+  if (auto refusal = pay_for_room(!target_room, joins, peer)) {
+    return {std::move(*refusal), {}};
+  }
+  if (!target_room) {
+    target_room = state_.rooms.find_or_create(room_name);
+  }
   if (!target_room) {
     return {too_many_rooms(state_.settings.max_rooms), {}};
   }
   state_.counters.polls_total.fetch_add(1, std::memory_order_relaxed);
-  std::string member_key;
-  if (!params.client.empty()) {
-    member_key = http_member_key(params.client);
-    // A join is a message like a post, so a new member costs a token of the post rate.
-    if (!target_room->is_member(member_key)) {
-      if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
-        return {rate_limited(*wait, "joins"), {}};
-      }
-    }
+  if (!member_key.empty()) {
     // Joins before the cursor is taken: a reader waiting for the next message does not get its
     // own join as that message. A store that answers later gets the join from the session,
     // which moves the cursor past it once it is stored.
     if (auto join = target_room->admit(member_key, params.name, member_via::http)) {
+      state_.rooms.watch_members(target_room);  // the presence sweep expires it from now on
       message_store& store = store_of(state_);
       if (!store.answers_inline()) {
         const bool since_arrival = !params.since.has_value();
         poll_plan plan{target_room, 0, params.limit, params.as_text, params.timeout,
                        std::move(member_key), std::move(join), since_arrival};
-        plan.cursor = cursor_for(params, target_room->last_id());
+        plan.epoch = state_.epoch.get();
+        plan.cursor = cursor_for(params, target_room->last_id(), *plan.epoch);
         return {std::nullopt, std::move(plan), std::nullopt};
       }
       store.append(target_room, std::move(*join), {}, nullptr);
     }
   }
 
-  const std::uint64_t cursor = cursor_for(params, target_room->last_id());
+  auto epoch = state_.epoch.get();
+  const std::uint64_t cursor = cursor_for(params, target_room->last_id(), *epoch);
   return {std::nullopt,
           poll_plan{std::move(target_room), cursor, params.limit, params.as_text, params.timeout,
-                    std::move(member_key), std::nullopt, false},
+                    std::move(member_key), std::nullopt, false, std::move(epoch)},
           std::nullopt};
 }
 
 // Without `since` the reader waits for the next message; a cursor from another epoch or from
 // beyond the newest id is reset to 0, so the reader gets the history instead of waiting for
-// ids that will never come.
-std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest) const {
+// ids that will never come. Behind a shared store (Redis) another instance may be a few
+// milliseconds ahead of this one: a cursor beyond this instance's newest id is then waited on,
+// not reset (the message that passes it is on its way).
+std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest,
+                                 std::string_view epoch) const {
   if (!params.since) {
     return newest;
   }
-  const bool other_epoch = params.epoch && *params.epoch != state_.epoch;
-  return (other_epoch || *params.since > newest) ? 0 : *params.since;
+  const bool other_epoch = params.epoch && *params.epoch != epoch;
+  const bool beyond = *params.since > newest && !store_of(state_).shared();
+  return (other_epoch || beyond) ? 0 : *params.since;
 }
 
 // HEAD /chat...: the status and headers GET would give at once (as with timeout=0). HEAD is
@@ -422,7 +437,8 @@ response router::peek_poll(const request& req, const urls::params_view& query,
   const auto& params = std::get<poll_params>(parsed);
   batch messages;
   if (const auto target_room = state_.rooms.find(room_name)) {
-    messages = target_room->read(cursor_for(params, target_room->last_id()), params.limit);
+    messages = target_room->read(cursor_for(params, target_room->last_id(), *state_.epoch.get()),
+                                 params.limit);
   } else if (state_.rooms.size() >= state_.settings.max_rooms) {
     // GET would have to create the room and could not: HEAD answers what GET would.
     return too_many_rooms(state_.settings.max_rooms);
@@ -436,6 +452,7 @@ response router::answer_poll(const poll_plan& plan, const batch& messages) {
 }
 
 response router::poll_answer(std::string_view room_name, bool as_text, const batch& messages) const {
+  const auto epoch = state_.epoch.get();
   response res;
   if (as_text) {
     if (messages.messages.empty()) {
@@ -448,7 +465,7 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
   } else {
     res = make_response(http::status::ok, "application/json",
                         fmt::format(R"({{"room":"{}","epoch":"{}","messages":[)",
-                                    room_name, state_.epoch));
+                                    room_name, *epoch));
     res.body().items = messages.messages;
     res.body().separator = ",";
     res.body().tail = fmt::format(R"(],"next":{},"missed":{}}})"
@@ -456,7 +473,7 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
                                   messages.next, messages.missed);
   }
   res.set("Chat-Next", std::to_string(messages.next));
-  res.set("Chat-Epoch", state_.epoch);
+  res.set("Chat-Epoch", *epoch);
   if (messages.missed != 0) {
     res.set("Chat-Missed", std::to_string(messages.missed));
   }
@@ -489,9 +506,34 @@ response router::leave_room(const request& req, const urls::params_view& query,
   return make_response(http::status::no_content, "text/plain; charset=utf-8", {});
 }
 
-response router::list_rooms() {
+// Creating a room and joining one cost a token each of the address's post rate, taken at once.
+std::optional<response> router::pay_for_room(bool creates, bool joins, std::string_view peer) {
+  const double cost = (creates ? 1.0 : 0.0) + (joins ? 1.0 : 0.0);
+  if (cost == 0) {
+    return std::nullopt;
+  }
+  if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now(), cost)) {
+    return rate_limited(*wait, creates ? "new rooms" : "joins");
+  }
+  return std::nullopt;
+}
+
+// One page of rooms in name order, so that the answer stays small and cheap however many rooms
+// exist; `next` names where the following page starts (`?after=<next>`).
+response router::list_rooms(const urls::params_view& query) {
+  constexpr std::size_t page_size = 1000;
+  std::string after;
+  if (const auto it = query.find("after"); it != query.end()) {
+    after = (*it).value;
+    if (!is_valid_room_name(after)) {
+      return error({http::status::bad_request, "bad_parameter",
+                    "after must be a room name (the `next` of the previous page)"});
+    }
+  }
+  bool more = false;
+  const auto page = state_.rooms.page(after, page_size, more);
   json rooms = json::array();
-  for (const auto& r : state_.rooms.list()) {
+  for (const auto& r : page) {
     json entry;
     entry["room"] = r->name();
     entry["last_id"] = r->last_id();
@@ -501,6 +543,9 @@ response router::list_rooms() {
   }
   json doc;
   doc["rooms"] = std::move(rooms);
+  if (more) {
+    doc["next"] = page.back()->name();
+  }
   return json_response(http::status::ok, doc);
 }
 
@@ -512,7 +557,7 @@ response router::describe_room(std::string_view room_name) {
   }
   json doc;
   doc["room"] = r->name();
-  doc["epoch"] = state_.epoch;
+  doc["epoch"] = *state_.epoch.get();
   doc["last_id"] = r->last_id();
   doc["parked"] = r->parked();
   json members = json::array();

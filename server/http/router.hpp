@@ -37,6 +37,8 @@ struct poll_plan {
   // "the newest id at arrival" and moves past that join.
   std::optional<message_draft> join{};
   bool since_arrival = false;
+  // The epoch the cursor belongs to: a poll that outlives it (Redis emptied) starts over at 0.
+  std::shared_ptr<const std::string> epoch{};
 };
 
 // A post waiting for a store that answers later (--data-dir): the session hands it over and
@@ -80,16 +82,18 @@ class router {
  private:
   std::optional<response> check_bearer(std::string_view authorization, std::string_view peer);
   route_result post_message(const request& req, const boost::urls::params_view& query,
-                            std::string_view room_name);
+                            std::string_view room_name, std::string_view peer);
   route_result start_poll(const request& req, const boost::urls::params_view& query,
                           std::string_view room_name, std::string_view peer);
   response peek_poll(const request& req, const boost::urls::params_view& query,
                      std::string_view room_name);
-  std::uint64_t cursor_for(const poll_params& params, std::uint64_t newest) const;
+  std::uint64_t cursor_for(const poll_params& params, std::uint64_t newest,
+                           std::string_view epoch) const;
   response poll_answer(std::string_view room_name, bool as_text, const batch& messages) const;
   response leave_room(const request& req, const boost::urls::params_view& query,
                       std::string_view room_name);
-  response list_rooms();
+  response list_rooms(const boost::urls::params_view& query);
+  std::optional<response> pay_for_room(bool creates, bool joins, std::string_view peer);
   response describe_room(std::string_view room_name);
   response health();
 

@@ -95,9 +95,17 @@ class message_store {
   // True when append() always answers inline (memory): callers then need no client.
   virtual bool answers_inline() const { return false; }
 
+  // True when other instances append too (Redis): this instance's newest id may trail theirs
+  // by a few milliseconds, so a cursor beyond it is not necessarily wrong.
+  virtual bool shared() const { return false; }
+
   // What the store held at start (epoch, rooms, their messages and keys); taken once, before
   // start(). Empty for a store that starts empty.
   virtual loaded_state take_loaded() { return {}; }
+
+  // The server's state, for a store that learns of rooms and epochs from elsewhere (Redis);
+  // given once, before start().
+  virtual void bind(server_state& /*state*/) {}
 
   // Begins taking appends; the rooms of take_loaded() have been restored by then.
   virtual void start() {}

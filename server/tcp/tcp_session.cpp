@@ -87,6 +87,7 @@ tcp_session::tcp_session(tcp::socket&& socket, server_state& state, session_regi
       client_id_(next_client_id()),
       peer_ip_(peer_ip(stream_.socket())),
       name_(endpoint_name(stream_.socket())),
+      lines_(state.settings.max_message),
       auth_timer_(stream_.get_executor()),
       stop_timer_(stream_.get_executor()) {
   state_.connections_open.fetch_add(1);
@@ -258,14 +259,15 @@ void tcp_session::read() {
 
 void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) {
-    if (ec == asio::error::eof && !line_.empty() && !discarding_ && phase_ == phase::chatting) {
-      on_line(std::move(line_));  // a last line without its '\n' still counts
+    if (ec == asio::error::eof && phase_ == phase::chatting) {
+      if (auto last = lines_.finish()) {
+        on_line(std::move(*last));  // a last line without its '\n' still counts
+      }
     }
     close();  // gone: the destructor emits its leave
     return;
   }
-  chunk_begin_ = 0;
-  chunk_end_ = bytes;
+  unread_ = std::string_view(chunk_.data(), bytes);
   consume_input();
 }
 
@@ -274,29 +276,20 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
 // (checked after each line, not after a whole chunk, whose lines could each queue kilobytes)
 // the rest of the chunk, and its socket, wait until most of the answers are out (on_write).
 void tcp_session::consume_input() {
-  const std::size_t max_line = state_.settings.max_message;
-  while (chunk_begin_ != chunk_end_) {
-    if (phase_ >= phase::finishing) {
-      return;  // after /quit (or a disconnect) the rest is not read
+  // After /quit (or a disconnect) the rest is not read.
+  while (phase_ < phase::finishing) {
+    auto event = lines_.next(unread_);
+    if (!event) {
+      break;
     }
-    const char c = chunk_[chunk_begin_++];
-    if (c == '\n') {
-      if (!discarding_) {
-        on_line(std::move(line_));
-      }
-      line_.clear();
-      discarding_ = false;
-      if (queued_bytes_ > read_pause_bytes && phase_ < phase::finishing) {
-        read_paused_ = true;
-        return;
-      }
-    } else if (!discarding_) {
-      line_ += c;
-      if (line_.size() > max_line + 1) {  // +1: a '\r' before the '\n' does not count
-        refuse_long_line();
-        line_.clear();
-        discarding_ = true;
-      }
+    if (event->what == line_reader::event::kind::too_long) {
+      refuse_long_line();
+    } else {
+      on_line(std::move(event->line));
+    }
+    if (queued_bytes_ > read_pause_bytes && phase_ < phase::finishing) {
+      read_paused_ = true;
+      return;
     }
   }
   if (phase_ >= phase::finishing) {

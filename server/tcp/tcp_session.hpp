@@ -34,6 +34,7 @@
 #include "store/message_store.hpp"
 #include "net/connection.hpp"
 #include "net/session_registry.hpp"
+#include "tcp/line_reader.hpp"
 
 namespace pollchat {
 
@@ -106,10 +107,8 @@ class tcp_session : public room_waiter,
   std::size_t storing_ = 0;  // own messages the store has not answered yet: pump() waits
 
   std::array<char, 4096> chunk_{};
-  std::size_t chunk_begin_ = 0;  // chunk_[chunk_begin_, chunk_end_) is read but not yet taken
-  std::size_t chunk_end_ = 0;
-  std::string line_;          // the line being received, at most --max-message + 1 bytes
-  bool discarding_ = false;   // the current line was too long: drop it up to its end
+  line_reader lines_;         // splits what arrives into lines of at most --max-message bytes
+  std::string_view unread_;   // the part of chunk_ read but not yet taken (paused for output)
   bool read_paused_ = false;  // too much output waits: reading resumes when it drains
 
   std::deque<outbound> queue_;

@@ -105,4 +105,18 @@ TEST(Config, TrustedProxiesKnowsWhetherFlagOrVariableSetIt) {
   EXPECT_EQ(c.settings->trusted_proxies_origin, "--trusted-proxies");
 }
 
+TEST(Config, MemoryFlagsHaveDocumentedDefaultsAndAreChecked) {
+  const auto c = parse({});
+  ASSERT_TRUE(c.settings);
+  EXPECT_EQ(c.settings->max_history_bytes, std::size_t{128} << 20);
+  EXPECT_EQ(c.settings->max_room_bytes, std::size_t{8} << 20);
+  EXPECT_EQ(c.settings->room_expiry, 600u);
+  const auto bad = parse({"--max-history-bytes", "2000000", "--max-room-bytes", "3000000"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--max-room-bytes"), std::string::npos);
+  EXPECT_EQ(parse({"--max-history-bytes", "1000"}).exit_code, 2);  // under 1 MiB
+  const auto help = parse({"--help"});
+  EXPECT_NE(help.output.find("256 MiB"), std::string::npos);  // the bound, said in --help
+}
+
 }  // namespace pollchat

@@ -55,4 +55,46 @@ TEST(History, EmptyHistoryHasNothing) {
   EXPECT_TRUE(h.after(0, 10).empty());
 }
 
+TEST(History, KeepsItsBytesWithinTheBoundButAlwaysTheNewestMessage) {
+  const std::string big(4000, 'x');
+  history h(1000, 20000);
+  for (std::uint64_t id = 1; id <= 50; ++id) {
+    h.append(make_message(id, "r", {message_type::message, "a", big}, {}));
+    EXPECT_LE(h.bytes(), 20000u) << id;
+  }
+  EXPECT_EQ(h.newest_id(), 50u);
+  EXPECT_GE(h.size(), 1u);
+  EXPECT_LT(h.size(), 10u);  // each holds the body three times over (body, JSON, text)
+
+  history tiny(1000, 10);  // smaller than one message: the newest stays anyway
+  tiny.append(msg(1));
+  tiny.append(msg(2));
+  EXPECT_EQ(tiny.size(), 1u);
+  EXPECT_EQ(tiny.oldest_id(), 2u);
+}
+
+TEST(History, ShedDropsTheOldestButNeverTheNewest) {
+  history h = filled(10, 5);
+  const std::size_t before = h.bytes();
+  const std::size_t dropped = h.shed(1);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(h.bytes(), before - dropped);
+  EXPECT_EQ(h.oldest_id(), 2u);
+  h.shed(before * 10);
+  EXPECT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.oldest_id(), 5u);
+}
+
+TEST(History, ChargesTheBudgetForWhatItHoldsAndGivesItBack) {
+  memory_budget budget(1 << 20);
+  {
+    history h(3);
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+      h.append(make_message(id, "r", {message_type::message, "a", "hello"}, {}, &budget));
+    }
+    EXPECT_EQ(budget.used(), h.bytes());  // the two dropped ones were given back
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 }  // namespace pollchat

@@ -37,4 +37,41 @@ TEST(IdempotencyCache, StaysWithinCapacity) {
   EXPECT_NE(cache.find("k9", now), nullptr);
 }
 
+TEST(IdempotencyCache, ExpiresKeysWithoutAnotherPost) {
+  idempotency_cache cache(100, std::chrono::minutes(10));
+  const auto now = idempotency_cache::clock::now();
+  cache.remember("k1", msg(1), now);
+  cache.remember("k2", msg(2), now + std::chrono::minutes(5));
+  cache.expire(now + std::chrono::minutes(11));  // the sweep: no find, no remember
+  EXPECT_EQ(cache.size(), 1u);
+  cache.expire(now + std::chrono::minutes(16));
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(IdempotencyCache, HoldsTheMessageItselfNotACopy) {
+  idempotency_cache cache;
+  const auto m = msg(1);
+  cache.remember("k", m, idempotency_cache::clock::now());
+  EXPECT_EQ(cache.find("k", idempotency_cache::clock::now()).get(), m.get());
+}
+
+TEST(IdempotencyCache, ChargesItsKeysAndForgetsThoseOfDroppedMessages) {
+  memory_budget budget(1 << 20);
+  {
+    idempotency_cache cache(100, std::chrono::minutes(10), &budget);
+    const auto now = idempotency_cache::clock::now();
+    for (std::uint64_t id = 1; id <= 5; ++id) {
+      cache.remember("key" + std::to_string(id), msg(id), now);
+    }
+    const std::size_t held = budget.used();
+    EXPECT_GE(held, 5u * 8);
+    EXPECT_EQ(cache.forget_before(4), 3u);  // the history no longer holds 1..3
+    EXPECT_EQ(cache.size(), 2u);
+    EXPECT_LT(budget.used(), held);
+    EXPECT_NE(cache.find("key4", now), nullptr);
+    EXPECT_EQ(cache.forget_all(), 2u);
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 }  // namespace pollchat

@@ -80,8 +80,8 @@ TEST_F(router_fixture, GetWithoutSinceParksAtTheNewestId) {
 TEST_F(router_fixture, ForeignEpochOrFutureCursorResetsToZero) {
   reply(http::verb::post, "/chat", "body=one");
   EXPECT_EQ(handle(http::verb::get, "/chat?since=1&epoch=other").poll->cursor, 0u);
-  EXPECT_EQ(handle(http::verb::get, "/chat?since=99&epoch=" + state().epoch).poll->cursor, 0u);
-  EXPECT_EQ(handle(http::verb::get, "/chat?since=1&epoch=" + state().epoch).poll->cursor, 1u);
+  EXPECT_EQ(handle(http::verb::get, "/chat?since=99&epoch=" + *state().epoch.get()).poll->cursor, 0u);
+  EXPECT_EQ(handle(http::verb::get, "/chat?since=1&epoch=" + *state().epoch.get()).poll->cursor, 1u);
 }
 
 TEST_F(router_fixture, AnswerPollCarriesCursorHeadersAndJson) {
@@ -91,7 +91,7 @@ TEST_F(router_fixture, AnswerPollCarriesCursorHeadersAndJson) {
   auto res = r_->answer_poll(plan, plan.target->read(plan.cursor, plan.limit));
   res.prepare_payload();
   EXPECT_EQ(res["Chat-Next"], "2");
-  EXPECT_EQ(res["Chat-Epoch"], state().epoch);
+  EXPECT_EQ(res["Chat-Epoch"], *state().epoch.get());
   EXPECT_EQ(res.count("Chat-Missed"), 0u);
   EXPECT_EQ(res[http::field::content_length], std::to_string(chat_body::size(res.body())));
 }
@@ -134,7 +134,7 @@ TEST_F(router_fixture, RoomsListAndDescribe) {
   EXPECT_EQ(list["rooms"][0]["room"], "alpha");
   EXPECT_EQ(list["rooms"][0]["last_id"], 1);
   const auto one = nlohmann::json::parse(reply(http::verb::get, "/rooms/alpha").body().head);
-  EXPECT_EQ(one["epoch"], state().epoch);
+  EXPECT_EQ(one["epoch"], *state().epoch.get());
   EXPECT_TRUE(one["members"].is_array());
   EXPECT_EQ(reply(http::verb::get, "/rooms/ghost").result(), http::status::not_found);
   // "leave" is a room name like any other; only /rooms/<room>/leave is the leave endpoint.
