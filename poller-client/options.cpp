@@ -191,7 +191,7 @@ std::variant<client_options, early_exit> parse_options(int argc, const char* con
   } else if (auto name = display_name(options.name)) {
     options.name = std::move(*name);
   } else {
-    return usage_error("--name: use 1 to 32 characters of UTF-8 without control characters");
+    return usage_error("--name: use 1 to 32 characters of UTF-8 without control, bidi or zero-width characters");
   }
   if (app.count("--since") != 0) {
     options.since = since == "all" ? std::optional<std::int64_t>(0) : parse_id(since);

@@ -401,6 +401,14 @@ async function refreshRooms() {
   els.roomSelect.replaceChildren(...options);
 }
 
+// `.` and `..` are room names, but no URL can name them: the browser resolves chat/.. to the
+// page's own directory before the request leaves. The page does not go there (curl and nc can).
+function unreachableRoom(name) {
+  return name === "." || name === "..";
+}
+
+const UNREACHABLE_ROOM = "rooms . and .. cannot be opened from the web page (use curl or nc)";
+
 function roomFromHash() {
   const wanted = location.hash.slice(1);
   if (wanted === "") {
@@ -408,6 +416,11 @@ function roomFromHash() {
   }
   if (!ROOM_NAME.test(wanted)) {
     notice(`"${safeText(wanted)}" is not a room name (1 to 64 of A-Z a-z 0-9 _ . -): staying in #${state.room}.`, "error");
+    return null;
+  }
+  if (unreachableRoom(wanted)) {
+    notice(`The ${UNREACHABLE_ROOM}: staying in #${state.room}.`, "error");
+    els.roomSelect.value = state.room;
     return null;
   }
   return wanted;
@@ -636,7 +649,12 @@ async function askForRoom() {
   const room = await ask({
     title: "Go to a room",
     label: "Room name (created when you enter it)",
-    check: (value) => (ROOM_NAME.test(value) ? "" : "1 to 64 of A-Z a-z 0-9 _ . -"),
+    check: (value) => {
+      if (!ROOM_NAME.test(value)) {
+        return "1 to 64 of A-Z a-z 0-9 _ . -";
+      }
+      return unreachableRoom(value) ? `The ${UNREACHABLE_ROOM}.` : "";
+    },
   });
   if (room !== null) {
     location.hash = room;

@@ -48,8 +48,8 @@ long resident_mib() {
   return resident * sysconf(_SC_PAGESIZE) / (1024 * 1024);
 }
 // Descriptors the server needs besides its connections: listeners, epoll, the log, the files of
-// a store, and the over-cap connections being answered.
-constexpr rlim_t descriptor_margin = 64;
+// a store (64), and the over-cap connections being answered (at most 64, net/overload_reply).
+constexpr rlim_t descriptor_margin = 128;
 
 // Each connection is a descriptor. Distributions start processes with a soft limit of 1024
 // whatever the hard limit: raise it as far as allowed, and say so when that is still too low

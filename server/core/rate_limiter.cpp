@@ -12,7 +12,8 @@ rate_limiter::rate_limiter(double rate, double burst, std::size_t max_tracked)
     : rate_(rate), burst_(std::max(burst, 1.0)), max_tracked_(max_tracked) {}
 
 std::string rate_limiter::bucket_key(std::string_view address) {
-  const std::string text(address);
+  // A scope id (fe80::1%2) names an interface of ours, not the client.
+  const std::string text(address.substr(0, address.find('%')));
   std::array<std::uint8_t, 16> v6{};
   if (inet_pton(AF_INET6, text.c_str(), v6.data()) != 1) {
     return text;  // IPv4, or not an address at all ("unknown")
@@ -26,6 +27,11 @@ std::string rate_limiter::bucket_key(std::string_view address) {
                      v6[4] << 8 | v6[5], v6[6] << 8 | v6[7]);
 }
 
+// An IPv4 address has no colon: the common case needs no parsing.
+std::string rate_limiter::key_of(std::string_view address) {
+  return address.find(':') == std::string_view::npos ? std::string(address) : bucket_key(address);
+}
+
 std::optional<rate_limiter::clock::duration> rate_limiter::acquire(std::string_view address,
                                                                    clock::time_point now,
                                                                    double cost) {
@@ -33,9 +39,7 @@ std::optional<rate_limiter::clock::duration> rate_limiter::acquire(std::string_v
     return std::nullopt;
   }
   cost = std::clamp(cost, 0.0, burst_);  // more than a burst could never be paid
-  // An IPv4 address has no colon: the common case needs no parsing.
-  std::string key =
-      address.find(':') == std::string_view::npos ? std::string(address) : bucket_key(address);
+  std::string key = key_of(address);
   const std::lock_guard lock(mutex_);
   if (buckets_.size() >= max_tracked_ || now - last_sweep_ > std::chrono::minutes(1)) {
     sweep_locked(now);
@@ -50,6 +54,26 @@ std::optional<rate_limiter::clock::duration> rate_limiter::acquire(std::string_v
     return std::nullopt;
   }
   const std::chrono::duration<double> wait((cost - b.tokens) / rate_);
+  return std::chrono::duration_cast<clock::duration>(wait);
+}
+
+std::optional<rate_limiter::clock::duration> rate_limiter::wait_for(std::string_view address,
+                                                                    clock::time_point now) const {
+  if (rate_ <= 0) {
+    return std::nullopt;
+  }
+  const std::string key = key_of(address);
+  const std::lock_guard lock(mutex_);
+  const auto it = buckets_.find(key);
+  if (it == buckets_.end()) {
+    return std::nullopt;  // untracked: a full bucket
+  }
+  const std::chrono::duration<double> elapsed = now - it->second.updated;
+  const double tokens = std::min(burst_, it->second.tokens + elapsed.count() * rate_);
+  if (tokens >= 1.0) {
+    return std::nullopt;
+  }
+  const std::chrono::duration<double> wait((1.0 - tokens) / rate_);
   return std::chrono::duration_cast<clock::duration>(wait);
 }
 

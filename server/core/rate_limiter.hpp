@@ -31,6 +31,10 @@ class rate_limiter {
   // ("2001:db8:1:2::/64") for IPv6, the text itself for anything else.
   static std::string bucket_key(std::string_view address);
 
+  // Whether `address` has a token, without taking it: nothing when it has, else how long until
+  // it has one. Thread-safe.
+  std::optional<clock::duration> wait_for(std::string_view address, clock::time_point now) const;
+
   std::size_t tracked() const;
 
  private:
@@ -39,6 +43,7 @@ class rate_limiter {
     clock::time_point updated;
   };
   void sweep_locked(clock::time_point now);
+  static std::string key_of(std::string_view address);
 
   const double rate_;
   const double burst_;
@@ -47,5 +52,12 @@ class rate_limiter {
   std::unordered_map<std::string, bucket> buckets_;  // guarded by mutex_
   clock::time_point last_sweep_;                     // guarded by mutex_
 };
+
+// The bucket a client's wrong tokens (HTTP bearer, TCP /auth) draw on, at the post rate: apart
+// from its posts, so that posting never locks a client out of reading, nor guessing out of
+// posting; an IPv6 client's whole /64 shares it, as its posts do.
+inline std::string wrong_token_bucket(std::string_view address) {
+  return "token " + rate_limiter::bucket_key(address);
+}
 
 }  // namespace pollchat

@@ -43,6 +43,14 @@ constexpr auto linger_time = seconds(2);
 // While draining the lingering close is shorter: the process is about to go, and --shutdown-grace
 // must leave room for it.
 constexpr auto drain_linger_time = std::chrono::milliseconds(500);
+
+// While draining, an answer being written gets what the grace leaves after its lingering close
+// and a sweep (a second), or a quarter of a short grace: a client that stops reading a large
+// answer would otherwise hold it for --io-timeout, past the grace (SPEC §6: exit 0 within it).
+std::chrono::milliseconds drain_write_time(unsigned grace_seconds) {
+  const auto grace = std::chrono::milliseconds(seconds(grace_seconds));
+  return std::max<std::chrono::milliseconds>(grace - seconds(1), grace / 4);
+}
 // The kernel's send buffer of an HTTP socket (it reserves twice this for its bookkeeping).
 // Left to autotuning it grows to megabytes per connection (tcp_wmem), and a reader that stops
 // reading a large answer would pin all of it; bounded, the rest of the answer waits in the
@@ -79,6 +87,15 @@ std::string redact_client(std::string_view target) {
     copy.params().set("client", "-");
   }
   return std::string(copy.buffer());
+}
+
+// RFC 9110 §8.6: a 1xx or 204 must not carry Content-Length, and a 304's could only repeat the
+// 200's; Beast's prepare_payload writes `0` on every one of them.
+void drop_forbidden_length(response& res) {
+  const unsigned status = res.result_int();
+  if (status < 200 || status == 204 || status == 304) {
+    res.erase(http::field::content_length);
+  }
 }
 
 bool expects_continue(const request_header& header) {
@@ -154,9 +171,12 @@ void http_session::stop() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     // Idle: close now; in the middle of receiving a request: answer it 503. A parked poll is
     // answered by its closed room; an answer being written, or waited for from the store, finishes first (and a request
-    // pipelined behind it is then answered 503); a lingering close runs out.
+    // pipelined behind it is then answered 503), a write within drain_write_time; a lingering
+    // close runs out.
     if (!self->poll_ && !self->writing_ && !self->lingering_ && !self->storing()) {
       self->refuse_for_drain();
+    } else if (self->writing_) {
+      self->deadline_.shorten_to(drain_write_time(self->state_.settings.shutdown_grace));
     }
   });
 }
@@ -214,6 +234,9 @@ void http_session::on_readable(beast::error_code ec) {
 void http_session::watch_input() {
   for (int k = 0; k < reads_per_turn; ++k) {
     if (!lingering_ && buffer_.size() >= read_ahead_limit) {
+      if (waiting_) {
+        answer_poll_and_close();
+      }
       return;
     }
     const read_status status = read_once(read_chunk);
@@ -280,6 +303,7 @@ void http_session::next_request() {
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
   head_request_ = false;
+  request_line_ = "-";  // until a request line is parsed: the log must not name the last one
   client_ = peer_;  // until a header names another (an early failure is logged as the peer's)
   idle_ = true;
   // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
@@ -434,6 +458,13 @@ void http_session::find_client() {
 // A malformed request is answered and the connection closed: where the next one would start is
 // unknown.
 void http_session::parse_failed(beast::error_code ec) {
+  // The answer to HEAD has no body, errors included. Beast sets the method once it has parsed
+  // the request line (and consumes it); an error in the line itself leaves it buffered.
+  head_request_ = parser_->get().method() == http::verb::head || starts_head_request();
+  if (state_.settings.access_log && !parser_->get().method_string().empty()) {
+    request_line_ = fmt::format("{} {}", std::string_view(parser_->get().method_string()),
+                                redact_client(parser_->get().target()));
+  }
   if (ec == http::error::header_limit) {
     send(router::error({http::status::request_header_fields_too_large, "headers_too_large",
                         "the request line and headers must fit in 8 KiB"}),
@@ -572,6 +603,19 @@ void http_session::on_poll_event() {
   send(std::move(res), !keep_alive_);
 }
 
+// A parked poll with read_ahead_limit bytes pipelined behind it: the session would have to stop
+// reading, and then could not notice the client leave (SPEC §2). The poll is answered now, as
+// its timeout would answer it, and the connection closes after it (the pipelined requests
+// unanswered, as a client must expect of a closing connection).
+void http_session::answer_poll_and_close() {
+  room& target = *poll_->target;
+  target.cancel_wait(*this);
+  const batch messages = target.read(poll_->cursor, poll_->limit);
+  response res = router_.answer_poll(*poll_, messages);
+  end_poll();
+  send(std::move(res), true);
+}
+
 void http_session::wait_for_wake() {
   if (waiting_) {
     return;
@@ -612,6 +656,7 @@ void http_session::send(response res, bool close_after) {
   res.keep_alive(!close_after);
   res.set(http::field::server, "pollchat");
   res.prepare_payload();
+  drop_forbidden_length(res);
   const unsigned status = res.result_int();
   state_.counters.count_response(status);
   if (state_.settings.access_log) {
@@ -620,8 +665,12 @@ void http_session::send(response res, bool close_after) {
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
   out_ = std::move(res);
-  // After a long park the previous deadline is long spent.
+  // After a long park the previous deadline is long spent. An answer begun while draining (a
+  // post or a join the store finished) must end within the grace too.
   deadline_.expires_after(seconds(state_.settings.io_timeout));
+  if (state_.draining.load()) {
+    deadline_.shorten_to(drain_write_time(state_.settings.shutdown_grace));
+  }
   writing_ = true;
   gather_response(*out_, head_request_, wire_head_, wire_);
   write_rest(close_after);

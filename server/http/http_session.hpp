@@ -97,6 +97,7 @@ class http_session : public room_waiter,
   void begin_poll(poll_plan plan);
   void on_poll_event();  // every way a poll can end converges here
   void wait_for_wake();
+  void answer_poll_and_close();  // too much pipelined behind a parked poll
   void end_poll();
 
   void send(response res, bool close);

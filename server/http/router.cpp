@@ -185,19 +185,11 @@ std::optional<response> router::screen(const request_header& header, std::string
 
   // The token comes before everything else, so an unknown or malformed path without it is
   // 401 too: nothing about the server is revealed to whoever lacks it.
-  const std::string& token = state_.settings.token;
   // The page and its files need no token: the page asks for it (SPEC §5).
   const bool public_page = (t.kind == endpoint::root || t.kind == endpoint::static_file) && get;
-  if (!token.empty() && !healthz && !public_page) {
-    const std::string_view auth = header[http::field::authorization];
-    constexpr std::string_view scheme = "bearer ";
-    const bool bearer = auth.size() >= scheme.size() &&
-                        boost::beast::iequals(auth.substr(0, scheme.size()), scheme);
-    if (!bearer || !same_secret(auth.substr(scheme.size()), token)) {
-      auto res = error({http::status::unauthorized, "unauthorized",
-                        "this server needs 'Authorization: Bearer <token>'"});
-      res.set(http::field::www_authenticate, "Bearer");
-      return res;
+  if (!state_.settings.token.empty() && !healthz && !public_page) {
+    if (auto refused = check_bearer(header[http::field::authorization], peer)) {
+      return refused;
     }
   }
   if (!url) {
@@ -230,6 +222,31 @@ std::optional<response> router::screen(const request_header& header, std::string
     }
   }
   return std::nullopt;
+}
+
+// Nothing when `auth` carries the server's token. A wrong token costs a token of the address's
+// wrong-token bucket (at the post rate); while that bucket is empty every bearer token, the
+// right one too, is answered 429 before it is compared, so guessing cannot go faster than the
+// post rate. A request without a token costs nothing (the web page asks for it on its 401).
+std::optional<response> router::check_bearer(std::string_view auth, std::string_view peer) {
+  constexpr std::string_view scheme = "bearer ";
+  const bool bearer = auth.size() >= scheme.size() &&
+                      boost::beast::iequals(auth.substr(0, scheme.size()), scheme);
+  const std::string bucket = wrong_token_bucket(peer);
+  const auto now = rate_limiter::clock::now();
+  if (bearer) {
+    if (const auto wait = state_.post_limiter.wait_for(bucket, now)) {
+      return rate_limited(*wait, "wrong tokens");
+    }
+    if (same_secret(auth.substr(scheme.size()), state_.settings.token)) {
+      return std::nullopt;
+    }
+    state_.post_limiter.acquire(bucket, now);
+  }
+  auto res = error({http::status::unauthorized, "unauthorized",
+                    "this server needs 'Authorization: Bearer <token>'"});
+  res.set(http::field::www_authenticate, "Bearer");
+  return res;
 }
 
 route_result router::route(const request& req, std::string_view peer) {
@@ -422,6 +439,9 @@ response router::peek_poll(const request& req, const urls::params_view& query,
   if (const auto target_room = state_.rooms.find(room_name)) {
     messages = target_room->read(cursor_for(params, target_room->last_id(), *state_.epoch.get()),
                                  params.limit);
+  } else if (state_.rooms.size() >= state_.settings.max_rooms) {
+    // GET would have to create the room and could not: HEAD answers what GET would.
+    return too_many_rooms(state_.settings.max_rooms);
   }
   return poll_answer(room_name, params.as_text, messages);
 }

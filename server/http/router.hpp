@@ -80,6 +80,7 @@ class router {
   static response store_unavailable();
 
  private:
+  std::optional<response> check_bearer(std::string_view authorization, std::string_view peer);
   route_result post_message(const request& req, const boost::urls::params_view& query,
                             std::string_view room_name, std::string_view peer);
   route_result start_poll(const request& req, const boost::urls::params_view& query,

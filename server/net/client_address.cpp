@@ -65,9 +65,15 @@ std::optional<address> parse_address(std::string_view text) {
   if (ec) {
     return std::nullopt;
   }
-  // One client, one bucket: ::ffff:192.0.2.1 and 192.0.2.1 are the same client.
+  // One client, one bucket: ::ffff:192.0.2.1 and 192.0.2.1 are the same client, and so are
+  // fe80::1%1 and fe80::1%2 (a scope id names the proxy's interface, not the client).
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
     return address(ip::make_address_v4(ip::v4_mapped, a.to_v6()));
+  }
+  if (a.is_v6() && a.to_v6().scope_id() != 0) {
+    ip::address_v6 unscoped = a.to_v6();
+    unscoped.scope_id(0);
+    return address(unscoped);
   }
   return a;
 }

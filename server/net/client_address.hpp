@@ -32,7 +32,7 @@ std::optional<boost::asio::ip::address> forwarded_client(
 
 // One hop as proxies write it: 192.0.2.1, 192.0.2.1:4711, 2001:db8::1, [2001:db8::1],
 // [2001:db8::1]:4711 (a port may be obfuscated: `:_abc`). IPv4-mapped IPv6 addresses come back
-// as IPv4. nullopt when it is not an address.
+// as IPv4, and a scope id (`fe80::1%2`) is dropped. nullopt when it is not an address.
 std::optional<boost::asio::ip::address> parse_hop(std::string_view text);
 
 }  // namespace pollchat

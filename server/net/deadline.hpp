@@ -20,6 +20,14 @@ class deadline {
     at_.store((clock::now() + d).time_since_epoch().count(), std::memory_order_relaxed);
   }
   void clear() { at_.store(never, std::memory_order_relaxed); }
+  // Brings the deadline forward to `d` from now; one already sooner stays. (Written only on the
+  // connection's strand, like the others: a load and a store suffice.)
+  void shorten_to(clock::duration d) {
+    const clock::rep at = (clock::now() + d).time_since_epoch().count();
+    if (at < at_.load(std::memory_order_relaxed)) {
+      at_.store(at, std::memory_order_relaxed);
+    }
+  }
   bool passed(clock::time_point now) const {
     return at_.load(std::memory_order_relaxed) <= now.time_since_epoch().count();
   }

@@ -1,6 +1,7 @@
 #include "net/overload_reply.hpp"
 
 #include <array>
+#include <atomic>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
@@ -68,9 +69,30 @@ request_line classify(std::string_view line) {
 
 constexpr std::string_view tcp_notice = "* the server is full; try again later\n";
 
+// Over-cap connections being answered at once (each holds a descriptor for up to 2 s). Beyond
+// this a connection is closed at once, unanswered: otherwise a client opening connections
+// faster than they time out would hold descriptors without bound, past --max-connections.
+constexpr int max_answering = 64;
+std::atomic<int> answering{0};
+
+// Takes a slot among max_answering; false: none is free (the socket is closed).
+bool take_slot(asio::ip::tcp::socket& socket) {
+  if (answering.fetch_add(1) >= max_answering) {
+    answering.fetch_sub(1);
+    beast::error_code ignored;
+    socket.close(ignored);
+    return false;
+  }
+  return true;
+}
+
 struct overloaded_connection : std::enable_shared_from_this<overloaded_connection> {
+  // Takes over a slot take_slot() gave; gives it back when the answer is done.
   overloaded_connection(asio::ip::tcp::socket s, metrics* counters)
       : stream(std::move(s)), http_counters(counters) {}
+  ~overloaded_connection() { answering.fetch_sub(1); }
+  overloaded_connection(const overloaded_connection&) = delete;
+  overloaded_connection& operator=(const overloaded_connection&) = delete;
 
   // A TCP client is told at once; an HTTP client once its request line has come, so that it
   // sees the answer instead of a reset.
@@ -143,11 +165,15 @@ struct overloaded_connection : std::enable_shared_from_this<overloaded_connectio
 }  // namespace
 
 void reply_overloaded_http(asio::ip::tcp::socket socket, metrics& counters) {
-  std::make_shared<overloaded_connection>(std::move(socket), &counters)->start();
+  if (take_slot(socket)) {
+    std::make_shared<overloaded_connection>(std::move(socket), &counters)->start();
+  }
 }
 
 void reply_overloaded_tcp(asio::ip::tcp::socket socket) {
-  std::make_shared<overloaded_connection>(std::move(socket), nullptr)->start();
+  if (take_slot(socket)) {
+    std::make_shared<overloaded_connection>(std::move(socket), nullptr)->start();
+  }
 }
 
 }  // namespace pollchat

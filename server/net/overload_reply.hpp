@@ -3,7 +3,8 @@
 // with Retry-After (after its request line is read, so it sees the answer instead of a reset),
 // except the health probe (`GET` or `HEAD /healthz`), which gets its `200 ok` whatever the cap;
 // a TCP line client gets one notice line. Bounded in time (1 s to read, 1 s to write and drain)
-// so refused connections cannot pile up.
+// and in number (64 being answered at once; beyond that a connection is closed unanswered), so
+// refused connections cannot pile up.
 
 #include <boost/asio/ip/tcp.hpp>
 

@@ -181,7 +181,17 @@ void tcp_session::authenticate(std::string_view line) {
     finish(std::string(auth_first));
     return;
   }
+  // Like a bearer token over HTTP (router::check_bearer): a wrong token costs a token of the
+  // address's wrong-token bucket, and while it is empty no token is even compared.
+  const std::string bucket = wrong_token_bucket(peer_ip_);
+  const auto now = rate_limiter::clock::now();
+  if (const auto wait = state_.post_limiter.wait_for(bucket, now)) {
+    finish(fmt::format("* too many wrong tokens from your address; try again in {} s; goodbye",
+                       std::chrono::ceil<std::chrono::seconds>(*wait).count()));
+    return;
+  }
   if (!same_secret(line.substr(auth_verb.size()), state_.settings.token)) {
+    state_.post_limiter.acquire(bucket, now);
     spdlog::info("tcp {}: wrong token", name_);
     finish("* wrong token; goodbye");
     return;
@@ -257,10 +267,18 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     close();  // gone: the destructor emits its leave
     return;
   }
-  std::string_view input(chunk_.data(), bytes);
+  unread_ = std::string_view(chunk_.data(), bytes);
+  consume_input();
+}
+
+// Takes the lines of what was read, one at a time. A client that pastes commands faster than it
+// reads their answers is not cut off as too slow: once their output passes read_pause_bytes
+// (checked after each line, not after a whole chunk, whose lines could each queue kilobytes)
+// the rest of the chunk, and its socket, wait until most of the answers are out (on_write).
+void tcp_session::consume_input() {
   // After /quit (or a disconnect) the rest is not read.
   while (phase_ < phase::finishing) {
-    auto event = lines_.next(input);
+    auto event = lines_.next(unread_);
     if (!event) {
       break;
     }
@@ -269,12 +287,14 @@ void tcp_session::on_read(beast::error_code ec, std::size_t bytes) {
     } else {
       on_line(std::move(event->line));
     }
+    if (queued_bytes_ > read_pause_bytes && phase_ < phase::finishing) {
+      read_paused_ = true;
+      return;
+    }
   }
   if (phase_ >= phase::finishing) {
     return;
   }
-  // A client that pastes commands faster than it reads their answers is not cut off as too
-  // slow: its input waits (in its own socket) until most of the answers are out.
   if (queued_bytes_ > read_pause_bytes) {
     read_paused_ = true;
     return;
@@ -496,7 +516,7 @@ void tcp_session::on_write(beast::error_code ec, std::size_t) {
   }
   if (read_paused_ && queued_bytes_ <= read_pause_bytes && phase_ < phase::finishing) {
     read_paused_ = false;
-    read();
+    consume_input();  // the rest of the chunk, then the socket
   }
   write();
 }

@@ -71,6 +71,7 @@ class tcp_session : public room_waiter,
 
   void read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void consume_input();  // the lines of chunk_, until it is used up or output must drain
   void refuse_long_line();
   void on_line(std::string line);
   void on_command(std::string_view line);
@@ -107,6 +108,7 @@ class tcp_session : public room_waiter,
 
   std::array<char, 4096> chunk_{};
   line_reader lines_;         // splits what arrives into lines of at most --max-message bytes
+  std::string_view unread_;   // the part of chunk_ read but not yet taken (paused for output)
   bool read_paused_ = false;  // too much output waits: reading resumes when it drains
 
   std::deque<outbound> queue_;

@@ -199,6 +199,18 @@ class ChatTest(BrowserTest):
                     "the new room")
         bs.wait_until(lambda: bs.room_members(self.server, "qa") == ["alice"], "alice in qa")
 
+        # "." and ".." are room names no URL can reach: the page stays where it is and says why,
+        # from the address and from the form alike.
+        page.execute_script("location.hash = '..'")
+        bs.wait_for(page, lambda d: "cannot be opened from the web page" in
+                    d.find_element(By.ID, "messages").text, "the note about ..")
+        self.assertIn("#qa", page.title)
+        self.assertEqual(bs.status_state(page), "connected")
+        Select(select).select_by_visible_text("new room…")
+        bs.answer_question(page, ".")
+        bs.wait_for(page, lambda d: "cannot be opened" in d.find_element(By.ID, "ask-error").text,
+                    "the refusal of .")
+
     def test_unread_count_in_the_title_while_hidden(self):
         page = self.browser()
         bs.open_chat(page, self.server, "alice")

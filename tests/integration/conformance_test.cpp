@@ -57,7 +57,10 @@ TEST_F(Conformance, HeadThenGetOnEveryEndpointReadsTwoWellFormedAnswers) {
     for (const std::string name : {"Chat-Next", "Chat-Epoch", "Chat-Missed"}) {
       EXPECT_EQ((*head)[name], (*got)[name]) << target << " " << name;
     }
-    if (target != "/metrics") {  // its counters move between the two
+    if (got->result_int() == 204) {  // RFC 9110 §8.6: no Content-Length on a 204
+      EXPECT_EQ(head->count(http::field::content_length), 0u) << target;
+      EXPECT_EQ(got->count(http::field::content_length), 0u) << target;
+    } else if (target != "/metrics") {  // its counters move between the two
       EXPECT_EQ((*head)[http::field::content_length], std::to_string(got->body().size())) << target;
     }
   }
@@ -100,6 +103,49 @@ TEST(ConformanceToken, NoAnswerToHeadCarriesABodyErrorsIncluded) {
     EXPECT_TRUE(answer.ends_with("\r\n\r\n")) << "a body after the answer to HEAD " << target << ":\n" << answer;
     EXPECT_NE(answer.find("\r\nContent-Length: "), std::string::npos) << answer;
   }
+}
+
+// A HEAD request the server cannot parse is still a HEAD request: its 400, 431 or 413 has no
+// body either.
+TEST_F(Conformance, AMalformedHeadRequestIsAnsweredWithoutABody) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"400 ", "HEAD / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"},
+      {"431 ", "HEAD / HTTP/1.1\r\nHost: x\r\nX-A: " + std::string(9000, 'a') + "\r\n\r\n"},
+      {"413 ", "HEAD /chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "100000\r\n" + std::string(70000, 'a')},
+  };
+  for (const auto& [status, bytes] : cases) {
+    const std::string answer = exchange(server.port(), bytes, 3s);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 " + status)) << answer;
+    EXPECT_TRUE(answer.ends_with("\r\n\r\n")) << "a body after the answer to HEAD:\n" << answer;
+    EXPECT_NE(answer.find("\r\nContent-Length: "), std::string::npos) << answer;
+  }
+}
+
+// RFC 9110 §8.6: no Content-Length on a 204; on a 304 it could only be the 200's, so none.
+// The connection stays usable after them.
+TEST_F(Conformance, NoContentAndNotModifiedCarryNoContentLength) {
+  const std::string page = exchange(server.port(), make_request("GET", "/", {{"Connection", "close"}}), 3s);
+  const std::smatch etag = [&] {
+    std::smatch m;
+    std::regex_search(page, m, std::regex("\r\nETag: ([^\r]+)\r\n"));
+    return m;
+  }();
+  ASSERT_FALSE(etag.empty()) << page;
+  test_connection c(server.port());
+  ASSERT_TRUE(c.send(make_request("GET", "/chat?timeout=0") + make_request("HEAD", "/chat") +
+                     make_request("GET", "/", {{"If-None-Match", etag[1].str()}}) +
+                     make_request("GET", "/healthz")));
+  for (const int status : {204, 204, 304}) {
+    const auto res = c.read_response(5s, /*to_head=*/true);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), status);
+    EXPECT_EQ(res->count(http::field::content_length), 0u) << status;
+  }
+  const auto after = c.read_response(5s);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->result_int(), 200);
+  EXPECT_EQ(after->body(), "ok\n");
 }
 
 TEST_F(Conformance, AllowListsHead) {

@@ -126,6 +126,25 @@ TEST(Delivery, VanishedParkedClientsAreDroppedAtOnce) {
   EXPECT_TRUE(wait_until([&] { return metric(server, "pollchat_connections_open") == 1; }, 5s));
 }
 
+// 20 KB pipelined behind a parked poll is past what the session buffers (16 KiB): the poll is
+// answered then and the connection closed, so a client that then leaves is never left parked
+// until the poll's timeout.
+TEST(Delivery, AParkedPollWithMuchPipelinedBehindItIsStillDroppedWhenTheClientLeaves) {
+  server_process server;
+  ASSERT_TRUE(server.started()) << server.log();
+  test_connection c(server.port());
+  ASSERT_TRUE(c.send(make_request("GET", "/chat/r1?timeout=30")));
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_polls_parked") == 1; }, 5s));
+  ASSERT_TRUE(c.send("GET /rooms HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20000, 'a')));
+  std::this_thread::sleep_for(200ms);
+  c.close();
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_polls_parked") == 0; }, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(json_of(get(server, "/rooms/r1"))["parked"], 0);
+  EXPECT_TRUE(wait_until([&] { return metric(server, "pollchat_connections_open") == 1; }, 5s));
+}
+
 TEST(Delivery, ATimedOutPollLeavesItsRoom) {
   server_process server;
   ASSERT_TRUE(server.started()) << server.log();

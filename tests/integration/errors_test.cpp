@@ -120,6 +120,34 @@ TEST(ErrorsToken, MissingOrWrongTokenIs401EvenForUnknownPaths) {
   EXPECT_EQ(get(server, "/nowhere", {{"Authorization", "Bearer s3cret"}})->result_int(), 404);
 }
 
+// Guessing the token is throttled at the post rate: a wrong token costs a token of the address;
+// once they are spent every bearer token, the right one too, is 429 until one comes back.
+// Requests without a token, and posts, draw on nothing of it.
+TEST(ErrorsToken, WrongTokensAreThrottledAtThePostRate) {
+  server_process server{{"--token", "s3cret", "--post-rate", "1", "--post-burst", "3"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const header_list right{{"Authorization", "Bearer s3cret"}};
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(get(server, "/rooms")->result_int(), 401) << k;  // no token: free
+  }
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(post(server, "/chat", "body=x", right)->result_int(), 200) << k;  // the post bucket
+  }
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(get(server, "/rooms", {{"Authorization", "Bearer guess" + std::to_string(k)}})->result_int(), 401) << k;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto guess = get(server, "/rooms", {{"Authorization", "Bearer guess3"}});
+  ASSERT_TRUE(guess);
+  EXPECT_EQ(guess->result_int(), 429);
+  EXPECT_EQ(json_of(guess)["error"], "rate_limited");
+  EXPECT_EQ((*guess)[boost::beast::http::field::retry_after], "1");
+  EXPECT_EQ(get(server, "/rooms", right)->result_int(), 429);  // not even compared
+  // A token comes back after a second: the right one works again.
+  std::this_thread::sleep_until(start + 1100ms);
+  EXPECT_EQ(get(server, "/rooms", right)->result_int(), 200);
+}
+
 TEST(ErrorsRate, PostsPastTheBurstAre429WithRetryAfter) {
   server_process server{{"--post-rate", "1", "--post-burst", "3"}};
   ASSERT_TRUE(server.started()) << server.log();
@@ -143,6 +171,27 @@ TEST(ErrorsRooms, PastMaxRoomsIs429AndCreatesNothing) {
   EXPECT_EQ(error_code(res), "too_many_rooms");
   EXPECT_FALSE((*res)[boost::beast::http::field::retry_after].empty());
   EXPECT_EQ(get(server, "/rooms/third")->result_int(), 404);
+}
+
+// HEAD answers what GET would: past --max-rooms, a poll of a room that does not exist is 429.
+TEST(ErrorsRooms, PastMaxRoomsHeadAnswersAsGetWould) {
+  server_process server{{"--max-rooms", "1"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto head_of = [&](const std::string& target) {
+    test_connection c(server.port());
+    c.send(make_request("HEAD", target));
+    return c.read_response(5s, /*to_head=*/true);
+  };
+  for (const std::string target : {"/chat/newroom?timeout=0", "/chat/newroom?timeout=0&format=json"}) {
+    const auto got = get(server, target);
+    const auto head = head_of(target);
+    ASSERT_TRUE(got && head) << target;
+    EXPECT_EQ(got->result_int(), 429) << target;
+    EXPECT_EQ(head->result_int(), 429) << target;
+    EXPECT_EQ((*head)[boost::beast::http::field::retry_after], (*got)[boost::beast::http::field::retry_after]);
+  }
+  EXPECT_EQ(head_of("/chat?timeout=0")->result_int(), 204);  // the lobby is there
+  EXPECT_EQ(get(server, "/rooms/newroom")->result_int(), 404);
 }
 
 TEST(ErrorsConnections, PastMaxConnectionsIs503WithRetryAfter) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -279,6 +280,40 @@ TEST(HardeningHttp, HealthzAnswersBeyondTheConnectionCap) {
   const auto probe = run_command(server_process::binary() + " --healthcheck --listen 127.0.0.1:" +
                                  std::to_string(server.port()) + " 2>&1");
   EXPECT_EQ(probe.status, 0) << probe.out;
+}
+
+// Connections beyond the cap that send nothing are answered (each for up to 2 s) only 64 at a
+// time; the rest are closed at once, so they cannot hold descriptors without bound.
+TEST(HardeningHttp, SilentConnectionsBeyondTheCapHoldBoundedDescriptors) {
+  server_process server{{"--max-connections", "2"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  test_connection first(server.port());
+  test_connection second(server.port());
+  for (auto* c : {&first, &second}) {
+    c->send(make_request("GET", "/healthz"));
+    ASSERT_TRUE(c->read_response());
+  }
+  const auto descriptors = [&] {
+    const auto dir = std::filesystem::path("/proc") / std::to_string(server.pid()) / "fd";
+    return std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator{});
+  };
+  const auto before = descriptors();
+  std::vector<std::unique_ptr<test_connection>> silent;
+  for (int k = 0; k < 600; ++k) {
+    silent.push_back(std::make_unique<test_connection>(server.port()));
+    ASSERT_TRUE(silent.back()->connected()) << k;
+  }
+  std::this_thread::sleep_for(300ms);  // every one accepted
+  const auto during = descriptors();
+  std::printf("600 silent over-cap connections: %ld descriptors before, %ld during\n",
+              static_cast<long>(before), static_cast<long>(during));
+  EXPECT_LE(during, before + 64 + 8);
+  silent.clear();
+  // Once those answered have timed out, the health probe is answered again beyond the cap.
+  EXPECT_TRUE(wait_until([&] {
+    const auto health = get(server, "/healthz");
+    return health && health->result_int() == 200;
+  }, 5s));
 }
 
 TEST(HardeningHttp, TheOpenFilesSoftLimitIsRaisedToTheHardLimit) {

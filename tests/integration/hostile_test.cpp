@@ -58,4 +58,24 @@ TEST(Hostile, MalformedRequestsAreRefusedAndChangeNothing) {
   EXPECT_EQ(post(server, "/chat", "body=still fine")->result_int(), 200);
 }
 
+// --access-log names each request by its own request line: a malformed request pipelined after
+// a good one is not logged as that one (nor is its query's secret repeated).
+TEST(Hostile, TheAccessLogNamesAMalformedRequestByItsOwnLine) {
+  server_process server{{"--access-log"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  test_connection garbage(server.port());
+  garbage.send("GET /rooms?secret=1 HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
+  EXPECT_TRUE(garbage.wait_closed(3s));
+  test_connection big(server.port());
+  big.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /chat HTTP/1.1\r\nHost: x\r\nX: " +
+           std::string(9000, 'a') + "\r\n\r\n");
+  EXPECT_TRUE(big.wait_closed(3s));
+  ASSERT_TRUE(server.wait_for_log(" 431 ", 3s)) << server.log();
+  const std::string log = server.log();
+  EXPECT_NE(log.find("\"GET /rooms?secret=1\" 200 "), std::string::npos) << log;
+  EXPECT_NE(log.find("\"-\" 400 "), std::string::npos) << log;
+  EXPECT_EQ(log.find("\"GET /rooms?secret=1\" 400 "), std::string::npos) << log;
+  EXPECT_NE(log.find("\"GET /chat\" 431 "), std::string::npos) << log;
+}
+
 }  // namespace pollchat::testing

@@ -55,6 +55,29 @@ TEST(Shutdown, AClientHalfwayThroughARequestDoesNotHoldTheDrain) {
   EXPECT_EQ(server.stop(SIGTERM, 3s), 0) << server.log();
 }
 
+// A reader that stops reading a large answer would hold its write until --io-timeout (30 s
+// here): the drain gives it what is left of the grace, and the server still exits 0 in time.
+TEST(Shutdown, AReaderThatStopsReadingALargeAnswerDoesNotHoldTheDrain) {
+  server_process server{{"--shutdown-grace", "3", "--io-timeout", "30", "--post-rate", "0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  {
+    test_connection poster(server.port());
+    const std::string body = "body=" + std::string(4000, 'm');
+    for (int k = 0; k < 260; ++k) {  // a history of ~1 MB
+      ASSERT_TRUE(poster.send(make_request("POST", "/chat", {}, body)));
+      ASSERT_TRUE(poster.read_response()) << k;
+    }
+  }
+  test_connection stalled(server.port());
+  stalled.shrink_receive_buffer(4096);
+  stalled.send(make_request("GET", "/chat?since=0&limit=1000", {{"Accept", "application/json"}}));
+  ASSERT_TRUE(wait_until([&] { return metric(server, "pollchat_connections_open") == 2; }, 5s));
+  std::this_thread::sleep_for(300ms);  // the answer fills the socket and waits
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(server.stop(SIGTERM, 10s), 0) << server.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
 TEST(Shutdown, NewConnectionsAreRefusedWhileDraining) {
   server_process server{{"--shutdown-grace", "3"}};
   ASSERT_TRUE(server.started()) << server.log();

@@ -104,4 +104,28 @@ TEST_F(TcpAuth, SilenceIsClosedAfterTheIoTimeout) {
   EXPECT_TRUE(lobby_history().empty());
 }
 
+// Guessing over TCP is throttled like over HTTP: a wrong /auth costs a token of the address at
+// the post rate; once they are spent a client is told so and closed, whatever its token, until
+// one comes back.
+TEST(TcpAuthThrottle, WrongTokensAreThrottledAtThePostRate) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--token", token, "--post-rate", "1",
+                         "--post-burst", "2"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  const auto attempt = [&](const std::string& line) {
+    test_connection c(server.tcp_port());
+    if (!c.read_line() || !send_line(c, line)) return std::string("(no connection)");
+    return c.read_line().value_or("(nothing)");
+  };
+  EXPECT_EQ(attempt("/auth guess1"), "* wrong token; goodbye");
+  EXPECT_EQ(attempt("/auth guess2"), "* wrong token; goodbye");
+  const auto start = std::chrono::steady_clock::now();
+  const std::string throttled = attempt("/auth guess3");
+  EXPECT_TRUE(throttled.starts_with("* too many wrong tokens from your address; try again in 1 s"))
+      << throttled;
+  EXPECT_TRUE(attempt(std::string("/auth ") + token).starts_with("* too many wrong tokens"));
+  std::this_thread::sleep_until(start + 1100ms);
+  const std::string accepted = attempt(std::string("/auth ") + token);
+  EXPECT_TRUE(accepted.starts_with("* token accepted")) << accepted;
+}
+
 }  // namespace pollchat::testing

@@ -411,6 +411,37 @@ TEST(TcpRoomLimits, PastedCommandsWaitForTheirAnswersInsteadOfDroppingTheClient)
   EXPECT_FALSE(server.wait_for_log("too slow to keep up", 100ms));
 }
 
+// One paste of 4,000 bytes whose every line answers ~4 KB (/who in a room of 30 long names):
+// the pause is checked between lines, so the answers wait for the reader instead of queueing
+// ~3 MB at once and dropping it as too slow.
+TEST(TcpRoomLimits, APasteOfLinesWithLargeAnswersWaitsBetweenLines) {
+  server_process server{{"--tcp-listen", "127.0.0.1:0", "--post-rate", "0"}};
+  ASSERT_TRUE(server.started()) << server.log();
+  std::string name;
+  for (int k = 0; k < 30; ++k) name += "%F0%9F%98%80";  // 30 emoji (120 bytes) and 2 digits
+  for (int k = 10; k < 40; ++k) {
+    const auto res = get(server, "/chat?timeout=0&client=c" + std::to_string(k) + "&name=" + name +
+                                     std::to_string(k));
+    ASSERT_TRUE(res && res->result_int() / 100 == 2) << k;
+  }
+  line_client a(server.tcp_port());
+  ASSERT_TRUE(a.greeting);
+  constexpr int count = 800;
+  std::string bytes;
+  for (int k = 0; k < count; ++k) bytes += "/who\n";
+  ASSERT_TRUE(a.connection.send(bytes));
+  int answered = 0;
+  for (; answered < count; ++answered) {
+    const auto line = a.next(5s);
+    if (!line || !line->starts_with("* in lobby: ")) {
+      ADD_FAILURE() << "answer " << answered << ": " << line.value_or("(nothing)").substr(0, 100);
+      break;
+    }
+  }
+  EXPECT_EQ(answered, count);
+  EXPECT_FALSE(server.wait_for_log("too slow to keep up", 100ms));
+}
+
 TEST(TcpRoomShutdown, TcpClientsAreToldGoodbye) {
   server_process server{{"--tcp-listen", "127.0.0.1:0"}};
   ASSERT_TRUE(server.started()) << server.log();

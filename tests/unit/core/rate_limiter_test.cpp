@@ -34,6 +34,21 @@ TEST(RateLimiter, KeepsAddressesApart) {
   EXPECT_FALSE(limiter.acquire("b", now));
 }
 
+TEST(RateLimiter, WaitForLooksWithoutTaking) {
+  rate_limiter limiter(10, 2);
+  const auto now = rate_limiter::clock::now();
+  EXPECT_FALSE(limiter.wait_for("a", now));  // never seen: a full bucket
+  EXPECT_EQ(limiter.tracked(), 0u);          // and looking does not track it
+  EXPECT_FALSE(limiter.acquire("a", now));
+  EXPECT_FALSE(limiter.wait_for("a", now));
+  EXPECT_FALSE(limiter.wait_for("a", now));  // still one left: looking took nothing
+  EXPECT_FALSE(limiter.acquire("a", now));
+  const auto wait = limiter.wait_for("a", now);
+  ASSERT_TRUE(wait);
+  EXPECT_LE(*wait, milliseconds(100));
+  EXPECT_FALSE(limiter.wait_for("a", now + milliseconds(100)));
+}
+
 TEST(RateLimiter, ZeroRateTurnsLimitingOff) {
   rate_limiter limiter(0, 1);
   const auto now = rate_limiter::clock::now();
@@ -58,11 +73,16 @@ TEST(RateLimiter, AnIpv6HostOwnsItsWholeSlash64) {
   EXPECT_FALSE(limiter.acquire("2001:db8:1:2::1", now));
   EXPECT_FALSE(limiter.acquire("2001:db8:1:2:ffff:ffff:ffff:fffe", now));
   EXPECT_TRUE(limiter.acquire("2001:db8:1:2:abcd::9", now));  // same /64: its burst is spent
+  EXPECT_TRUE(limiter.wait_for("2001:db8:1:2::77", now));      // and looking sees it spent
   EXPECT_FALSE(limiter.acquire("2001:db8:1:3::1", now));      // the next /64 is someone else
   EXPECT_EQ(rate_limiter::bucket_key("2001:DB8:1:2::1"), "2001:db8:1:2::/64");
   EXPECT_EQ(rate_limiter::bucket_key("::ffff:192.0.2.1"), "192.0.2.1");
   EXPECT_EQ(rate_limiter::bucket_key("192.0.2.1"), "192.0.2.1");
   EXPECT_EQ(rate_limiter::bucket_key("unknown"), "unknown");
+  EXPECT_EQ(rate_limiter::bucket_key("fe80::1%2"), "fe80:0:0:0::/64");  // a scope id is no client
+  // Wrong tokens: a bucket of their own, per /64 too; looking sees what taking took.
+  EXPECT_EQ(wrong_token_bucket("2001:db8:1:2::1"), wrong_token_bucket("2001:db8:1:2::9"));
+  EXPECT_NE(wrong_token_bucket("192.0.2.1"), "192.0.2.1");
 }
 
 TEST(RateLimiter, TakesSeveralTokensAtOnceOrNone) {

@@ -120,6 +120,14 @@ TEST(ClientAddress, ForwardedNodeForms) {
   EXPECT_EQ(client(proxy, proxy, {{"X-Forwarded-For", "::ffff:192.0.2.60"}}), "192.0.2.60");
 }
 
+// A scope id (`%eth0`, `%1`) names the interface it arrived on, not the client: one bucket.
+TEST(ClientAddress, AnIpv6ScopeIdIsDropped) {
+  EXPECT_EQ(client(proxy, proxy, {{"X-Forwarded-For", "fe80::1%1"}}), "fe80::1");
+  EXPECT_EQ(client(proxy, proxy, {{"X-Forwarded-For", "fe80::1%2"}}), "fe80::1");
+  EXPECT_EQ(client(proxy, proxy, {{"Forwarded", "for=\"[fe80::1%2]:80\""}}), "fe80::1");
+  EXPECT_EQ(parse_hop("[fe80::1%1]:4711"), parse_hop("fe80::1"));
+}
+
 TEST(ClientAddress, ForwardedParametersAndElements) {
   EXPECT_EQ(client(proxy, proxy, {{"Forwarded", "FOR=192.0.2.60;proto=http;by=203.0.113.43"}}),
             "192.0.2.60");
