@@ -90,7 +90,13 @@ TEST(HardeningMemory, KeyedPostsStayWithinTheMemoryBudget) {
   const long long growth = rss_bytes(server.pid()) - rss_before;
   std::cout << "[ figure   ] RSS growth after " << posts << " keyed worst-case posts: "
             << growth / (1 << 20) << " MiB (budget " << budget / (1 << 20) << " MiB)\n";
+#ifndef __SANITIZE_ADDRESS__
   EXPECT_LT(growth, 3 * budget);  // the budget, the allocator's slack and the connection
+#else
+  // AddressSanitizer holds freed memory in its quarantine (256 MiB): RSS measures that, not the
+  // server. The plain build asserts the figure; this one checks the answers below.
+  (void)growth;
+#endif
 
   // A retry of a recent key still answers its first message; readers are told what was trimmed.
   const auto again = post(server, "/chat/room4", body, {{"Idempotency-Key", "key-1999"}});
