@@ -5,6 +5,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/message.hpp>
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -60,19 +61,34 @@ using response = boost::beast::http::response<chat_body>;
 // The whole response as one gather list: `head` receives the status line and header fields,
 // `out` the buffers (head first, then the body's shared bytes). Cheaper than Beast's generic
 // serializer, which a woken poll would otherwise spend most of its time in. Every answer gets
-// a `Date` here, from a per-second cache. The answer to a HEAD request (`head_only`) is the
-// head alone: its Content-Length still says what GET would send, but a body after it would be
-// read by the client as the next response.
+// a `Date`, `Server: pollchat` and its `Content-Length` here (the date from a per-second cache),
+// written straight into `head`, which the caller keeps across answers so that it is allocated
+// once per connection; `res` carries neither (a field in Beast's list is an allocation each).
+// RFC 9110 §8.6: a 1xx, 204 or 304 carries no Content-Length (a 304's could only repeat the
+// 200's). The answer to a HEAD request (`head_only`) is the head alone: its Content-Length
+// still says what GET would send, but a body after it would be read by the client as the next
+// response.
 inline void gather_response(const response& res, bool head_only, std::string& head,
                             std::vector<boost::asio::const_buffer>& out) {
+  const unsigned status = res.result_int();
+  char number[24];
+  const auto digits = [&number](std::uint64_t n) {
+    const auto end = std::to_chars(number, number + sizeof number, n).ptr;
+    return std::string_view(number, static_cast<std::size_t>(end - number));
+  };
   head.clear();
   head += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  head += std::to_string(res.result_int());
+  head += digits(status);
   head += ' ';
   head += boost::beast::http::obsolete_reason(res.result());
   head += "\r\nDate: ";
   head += http_date_now();
-  head += "\r\n";
+  head += "\r\nServer: pollchat\r\n";
+  if (status >= 200 && status != 204 && status != 304) {
+    head += "Content-Length: ";
+    head += digits(chat_body::size(res.body()));
+    head += "\r\n";
+  }
   for (const auto& field : res) {
     head += field.name_string();
     head += ": ";

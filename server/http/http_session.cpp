@@ -12,6 +12,7 @@
 #include <boost/url/url.hpp>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <cstring>
 #include <span>
 
 #include "net/client_address.hpp"
@@ -87,15 +88,6 @@ std::string redact_client(std::string_view target) {
     copy.params().set("client", "-");
   }
   return std::string(copy.buffer());
-}
-
-// RFC 9110 §8.6: a 1xx or 204 must not carry Content-Length, and a 304's could only repeat the
-// 200's; Beast's prepare_payload writes `0` on every one of them.
-void drop_forbidden_length(response& res) {
-  const unsigned status = res.result_int();
-  if (status < 200 || status == 204 || status == 304) {
-    res.erase(http::field::content_length);
-  }
 }
 
 bool expects_continue(const request_header& header) {
@@ -198,6 +190,12 @@ void http_session::check_deadline(std::chrono::steady_clock::time_point now) {
 // Makes sure the next bytes, or the client leaving, will be noticed. When the last read may have
 // left bytes behind, a read turn is scheduled instead of a wait: a wait costs a system call
 // (Asio re-arms the descriptor with epoll) and a trip through epoll for bytes already there.
+//
+// While a request is awaited, the wait is a read into the inbox: Asio registers the socket
+// edge-triggered once and only re-arms it for a bare wait, so a keep-alive client's next
+// request then costs one recv and no epoll_ctl (nginx's two system calls per request: a read
+// and a write). Elsewhere (a parked poll, an answer being written, a post being stored, a
+// lingering close) the wait holds no buffer, so a parked poll stays small.
 void http_session::await_input() {
   if (reading_) {
     return;
@@ -205,10 +203,39 @@ void http_session::await_input() {
   reading_ = true;
   if (maybe_more_) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+  } else if (awaits_request()) {
+    // Asio's read always tries the socket once before it waits. Right after an answer the
+    // client has rarely sent its next request yet; after the other ready connections had their
+    // turn it often has (under load), and the try then reads it instead of finding nothing.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->start_inbox_read(); });
   } else {
     socket_.async_wait(tcp::socket::wait_read,
                        beast::bind_front_handler(&http_session::on_readable, shared_from_this()));
   }
+}
+
+void http_session::start_inbox_read() {
+  if (!socket_.is_open()) {
+    reading_ = false;
+    return;
+  }
+  if (!awaits_request()) {
+    reading_ = false;  // the session moved on meanwhile (the drain answered it): a plain wait
+    await_input();
+    return;
+  }
+  if (!inbox_) {
+    inbox_ = std::make_unique_for_overwrite<char[]>(read_chunk);
+  }
+  inbox_busy_ = true;
+  socket_.async_read_some(asio::buffer(inbox_.get(), read_chunk),
+                          beast::bind_front_handler(&http_session::on_received, shared_from_this()));
+}
+
+// Neither a poll, nor an answer, nor the store, nor a lingering close: the bytes that arrive
+// are (the rest of) a request to parse.
+bool http_session::awaits_request() const {
+  return !poll_ && !writing_ && !lingering_ && !storing();
 }
 
 void http_session::on_readable(beast::error_code ec) {
@@ -221,10 +248,41 @@ void http_session::on_readable(beast::error_code ec) {
     return;
   }
   maybe_more_ = true;
-  if (poll_ || writing_ || lingering_ || storing()) {
-    watch_input();
-  } else {
+  take_input();
+}
+
+// The inbox read finished: its bytes join the buffer (after what is there, in arrival order:
+// no other read runs while it is pending), then go where on_readable would send them.
+void http_session::on_received(beast::error_code ec, std::size_t n) {
+  reading_ = false;
+  inbox_busy_ = false;
+  if (n != 0) {
+    const auto space = buffer_.prepare(n);
+    std::memcpy(space.data(), inbox_.get(), n);
+    buffer_.commit(n);
+  }
+  if (ec == asio::error::operation_aborted && socket_.is_open()) {
+    // Cancelled by refuse_for_drain(), which can now read the socket itself.
+    refuse_for_drain();
+    return;
+  }
+  if (ec && n == 0) {
+    on_readable(ec);  // closed, reset, or the session closed the socket
+    return;
+  }
+  // A short read emptied the socket's queue: what comes next is waited for.
+  maybe_more_ = n == read_chunk;
+  if (!socket_.is_open()) {
+    return;
+  }
+  take_input();
+}
+
+void http_session::take_input() {
+  if (awaits_request()) {
     receive();
+  } else {
+    watch_input();
   }
 }
 
@@ -256,7 +314,8 @@ void http_session::watch_input() {
 
 // One non-blocking read of up to `want` bytes into the buffer.
 http_session::read_status http_session::read_once(std::size_t want) {
-  if (!maybe_more_) {
+  // A pending inbox read may hold bytes that came first: they are taken when it completes.
+  if (!maybe_more_ || inbox_busy_) {
     return read_status::drained;
   }
   beast::error_code ec;
@@ -325,7 +384,9 @@ void http_session::receive() {
   for (int reads = 0;;) {
     if (idle_ && buffer_.size() != 0) {
       idle_ = false;
-      request_start_ = std::chrono::steady_clock::now();
+      if (state_.settings.access_log) {
+        request_start_ = std::chrono::steady_clock::now();  // a clock read only when logged
+      }
       deadline_.expires_after(seconds(state_.settings.io_timeout));
     }
     std::size_t used = 0;
@@ -625,6 +686,9 @@ void http_session::wait_for_wake() {
   if (buffer_.size() == 0) {
     buffer_.shrink_to_fit();  // a parked poll should cost little memory
   }
+  if (!inbox_busy_) {
+    inbox_.reset();  // back at the next request (the wait while parked needs no buffer)
+  }
   // The poll timer owns the deadline now; the wait on the socket only watches for the client.
   deadline_.clear();
   poll_timer_.expires_at(poll_deadline_);
@@ -654,9 +718,7 @@ void http_session::send(response res, bool close_after) {
   close_after = close_after || drain_closes_;
   res.version(version_);
   res.keep_alive(!close_after);
-  res.set(http::field::server, "pollchat");
-  res.prepare_payload();
-  drop_forbidden_length(res);
+  // Server and Content-Length are written by gather_response, without a field each.
   const unsigned status = res.result_int();
   state_.counters.count_response(status);
   if (state_.settings.access_log) {
@@ -755,6 +817,16 @@ void http_session::refuse_for_drain() {
     return;
   }
   if (idle_ && buffer_.size() == 0) {
+    if (inbox_busy_) {
+      // The inbox read may already hold a request: cancelled, it hands over what it has and
+      // comes back here (on_received).
+      beast::error_code ec;
+      socket_.cancel(ec);
+      if (ec) {
+        close();
+      }
+      return;
+    }
     // A request may have arrived that nobody has read yet: look once, without waiting.
     maybe_more_ = true;
     if (read_once(read_chunk) != read_status::data) {

@@ -70,6 +70,10 @@ class http_session : public room_waiter,
   // and discarded while lingering.
   void await_input();
   void on_readable(boost::beast::error_code ec);
+  void start_inbox_read();
+  void on_received(boost::beast::error_code ec, std::size_t n);
+  bool awaits_request() const;
+  void take_input();
   void watch_input();
   enum class read_status { data, drained, failed };
   read_status read_once(std::size_t want);
@@ -114,6 +118,11 @@ class http_session : public room_waiter,
   boost::asio::ip::tcp::socket socket_;
   deadline deadline_;
   boost::beast::flat_buffer buffer_;  // bytes read but not yet parsed
+  // What an asynchronous read writes into while a request is awaited (read_chunk bytes, kept
+  // across keep-alive requests, dropped while a poll is parked). The read owns it while
+  // `inbox_busy_`; buffer_ is never handed to an asynchronous read, so it may change meanwhile.
+  std::unique_ptr<char[]> inbox_;
+  bool inbox_busy_ = false;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   server_state& state_;
   session_registry& registry_;
