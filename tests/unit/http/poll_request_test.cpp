@@ -46,3 +46,21 @@ TEST(PollRequest, RefusesValuesOutOfRange) {
 }
 
 }  // namespace pollchat
+
+namespace pollchat {
+
+// The query is read in one pass: the first occurrence of a name still wins (as a lookup by
+// name gave), an escaped name is still its name, and an unknown one is ignored.
+TEST(PollRequest, OnePassKeepsTheFirstOccurrenceAndDecodesNames) {
+  const auto p = std::get<poll_params>(
+      parse("limit=2&x=1&since=5&%73ince=9&since=7&format=text&limit=x&na%6De=Ann%20Lee&client=c%201"));
+  EXPECT_EQ(p.since, 5u);
+  EXPECT_EQ(p.limit, 2u);
+  EXPECT_TRUE(p.as_text);
+  EXPECT_EQ(p.name, "Ann Lee");
+  EXPECT_EQ(p.client, "c 1");
+  EXPECT_EQ(std::get<poll_params>(parse("%73ince=3")).since, 3u);
+  EXPECT_TRUE(std::holds_alternative<api_error>(parse("limit=x&limit=2")));  // the first is bad
+}
+
+}  // namespace pollchat
