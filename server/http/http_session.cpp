@@ -165,9 +165,9 @@ void http_session::stop() {
     // answered by its closed room; an answer being written, or waited for from the store, finishes first (and a request
     // pipelined behind it is then answered 503), a write within drain_write_time; a lingering
     // close runs out.
-    if (!self->poll_ && !self->writing_ && !self->lingering_ && !self->storing()) {
+    if (self->phase_ == phase::receiving) {
       self->refuse_for_drain();
-    } else if (self->writing_) {
+    } else if (self->phase_ == phase::writing) {
       self->deadline_.shorten_to(drain_write_time(self->state_.settings.shutdown_grace));
     }
   });
@@ -235,7 +235,7 @@ void http_session::start_inbox_read() {
 // Neither a poll, nor an answer, nor the store, nor a lingering close: the bytes that arrive
 // are (the rest of) a request to parse.
 bool http_session::awaits_request() const {
-  return !poll_ && !writing_ && !lingering_ && !storing();
+  return phase_ == phase::receiving;
 }
 
 void http_session::on_readable(beast::error_code ec) {
@@ -291,7 +291,7 @@ void http_session::take_input() {
 // close discards it.
 void http_session::watch_input() {
   for (int k = 0; k < reads_per_turn; ++k) {
-    if (!lingering_ && buffer_.size() >= read_ahead_limit) {
+    if (phase_ != phase::lingering && buffer_.size() >= read_ahead_limit) {
       if (waiting_) {
         answer_poll_and_close();
       }
@@ -301,7 +301,7 @@ void http_session::watch_input() {
     if (status == read_status::failed) {
       return;
     }
-    if (lingering_) {
+    if (phase_ == phase::lingering) {
       buffer_.consume(buffer_.size());
     }
     if (status == read_status::drained) {
@@ -338,14 +338,14 @@ http_session::read_status http_session::read_once(std::size_t want) {
 // The client closed or reset the connection (or the session closed the socket itself).
 void http_session::input_failed() {
   maybe_more_ = false;
-  if (lingering_) {
+  if (phase_ == phase::lingering) {
     close();
     return;
   }
   client_gone_ = true;
-  if (poll_) {
+  if (phase_ == phase::polling) {
     on_poll_event();  // drops the poll from its room now, not at its timeout
-  } else if (!writing_ && !storing()) {
+  } else if (phase_ == phase::receiving) {
     close();  // (a post being stored is finished, then the connection closes)
   }
 }
@@ -364,6 +364,7 @@ void http_session::next_request() {
   head_request_ = false;
   request_line_ = "-";  // until a request line is parsed: the log must not name the last one
   client_ = peer_;  // until a header names another (an early failure is logged as the peer's)
+  phase_ = phase::receiving;
   idle_ = true;
   // Waiting for a request to begin: the keep-alive idle timeout. The buffer is kept for the
   // next request unless a large one grew it.
@@ -541,10 +542,10 @@ void http_session::parse_failed(beast::error_code ec) {
 
 void http_session::send_continue() {
   static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-  writing_ = true;
+  phase_ = phase::writing;
   asio::async_write(socket_, asio::buffer(interim.data(), interim.size()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->writing_ = false;
+                      self->phase_ = phase::receiving;  // the rest of the same request
                       if (ec || self->client_gone_) {
                         self->close();
                         return;
@@ -572,6 +573,7 @@ void http_session::handle_request() {
 // --- waiting for the store ----------------------------------------------------------------
 
 void http_session::begin_post(post_plan plan) {
+  phase_ = phase::storing;
   posting_ = std::move(plan);
   store_work_ = asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
   message_draft draft = std::move(posting_->draft);
@@ -585,6 +587,7 @@ void http_session::begin_post(post_plan plan) {
 // A poll that makes its client a member stores the join first, so that a reader waiting for
 // the next message is not woken by its own join.
 void http_session::begin_join(poll_plan plan) {
+  phase_ = phase::storing;
   joining_ = std::move(plan);
   store_work_ = asio::prefer(socket_.get_executor(), asio::execution::outstanding_work.tracked);
   message_draft join = std::move(*joining_->join);
@@ -596,6 +599,7 @@ void http_session::begin_join(poll_plan plan) {
 
 void http_session::finish_append(append_result result) {
   store_work_ = {};
+  phase_ = phase::receiving;  // until the poll or the answer begins
   if (joining_) {
     poll_plan plan = std::move(*joining_);
     joining_.reset();
@@ -621,6 +625,7 @@ void http_session::finish_append(append_result result) {
 // --- the long-poll ------------------------------------------------------------------------
 
 void http_session::begin_poll(poll_plan plan) {
+  phase_ = phase::polling;
   poll_deadline_ = std::chrono::steady_clock::now() + plan.timeout;
   poll_ = std::move(plan);
   if (!poll_->client.empty()) {
@@ -707,6 +712,7 @@ void http_session::end_poll() {
     poll_->target->poll_ended(poll_->client, poll_membership_);
   }
   poll_.reset();
+  phase_ = phase::receiving;  // until the answer begins
 }
 
 // --- writing ------------------------------------------------------------------------------
@@ -733,7 +739,7 @@ void http_session::send(response res, bool close_after) {
   if (state_.draining.load()) {
     deadline_.shorten_to(drain_write_time(state_.settings.shutdown_grace));
   }
-  writing_ = true;
+  phase_ = phase::writing;
   gather_response(*out_, head_request_, wire_head_, wire_);
   write_rest(close_after);
 }
@@ -788,7 +794,7 @@ void http_session::write_rest(bool close_after) {
 }
 
 void http_session::on_written(bool close_after, beast::error_code ec) {
-  writing_ = false;
+  phase_ = phase::receiving;  // until linger() or next_request() says which
   out_.reset();
   wire_.clear();
   if (ec || client_gone_) {
@@ -856,7 +862,7 @@ bool http_session::starts_head_request() const {
 // Half-close, then drain what the client still sends for a moment: closing with unread bytes
 // would reset the connection and could destroy the answer before the client reads it.
 void http_session::linger() {
-  lingering_ = true;
+  phase_ = phase::lingering;
   beast::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_send, ec);
   if (ec) {

@@ -96,7 +96,6 @@ class http_session : public room_waiter,
   void begin_post(post_plan plan);
   void begin_join(poll_plan plan);
   void finish_append(append_result result);
-  bool storing() const { return posting_.has_value() || joining_.has_value(); }
 
   void begin_poll(poll_plan plan);
   void on_poll_event();  // every way a poll can end converges here
@@ -162,10 +161,19 @@ class http_session : public room_waiter,
 
   bool reading_ = false;      // a wait for input (or a read turn) is pending
   bool maybe_more_ = false;   // the last read filled its buffer: the socket may hold more
-  bool writing_ = false;
-  bool idle_ = false;         // waiting for a request to begin
+  // What the connection is doing; what arrives on the socket meanwhile is parsed only while
+  // receiving, kept (up to read_ahead_limit) while storing, polling or writing, and discarded
+  // while lingering.
+  enum class phase {
+    receiving,  // waiting for a request (`idle_` until its first byte), or reading it
+    storing,    // a post, or a poll's join, is with the store; on_appended() ends it
+    polling,    // `poll_` is being decided or is parked (`waiting_`) until a wake or timeout
+    writing,    // an answer (or a 100 Continue) is being written
+    lingering,  // the last answer is sent: discard input until the client closes or time is up
+  };
+  phase phase_ = phase::receiving;
+  bool idle_ = false;         // receiving, and no byte of the next request yet
   bool client_gone_ = false;
-  bool lingering_ = false;    // the last answer is sent: discard input, then close
 };
 
 }  // namespace pollchat
