@@ -191,11 +191,12 @@ void http_session::check_deadline(std::chrono::steady_clock::time_point now) {
 // left bytes behind, a read turn is scheduled instead of a wait: a wait costs a system call
 // (Asio re-arms the descriptor with epoll) and a trip through epoll for bytes already there.
 //
-// While a request is awaited, the wait is a read into the inbox: Asio registers the socket
-// edge-triggered once and only re-arms it for a bare wait, so a keep-alive client's next
-// request then costs one recv and no epoll_ctl (nginx's two system calls per request: a read
-// and a write). Elsewhere (a parked poll, an answer being written, a post being stored, a
-// lingering close) the wait holds no buffer, so a parked poll stays small.
+// While a keep-alive connection awaits its next request, the wait is a read into the inbox:
+// Asio registers the socket edge-triggered once and only re-arms it for a bare wait, so the
+// next request then costs one recv and no epoll_ctl (nginx's two system calls per request: a
+// read and a write). Elsewhere (a connection's first request, which may well be a poll that
+// parks; a parked poll, an answer being written, a post being stored, a lingering close) the
+// wait holds no buffer, so a parked poll costs no more memory than before.
 void http_session::await_input() {
   if (reading_) {
     return;
@@ -203,7 +204,7 @@ void http_session::await_input() {
   reading_ = true;
   if (maybe_more_) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
-  } else if (awaits_request()) {
+  } else if (awaits_request() && answered_) {
     // Asio's read always tries the socket once before it waits. Right after an answer the
     // client has rarely sent its next request yet; after the other ready connections had their
     // turn it often has (under load), and the try then reads it instead of finding nothing.
@@ -795,6 +796,7 @@ void http_session::write_rest(bool close_after) {
 
 void http_session::on_written(bool close_after, beast::error_code ec) {
   phase_ = phase::receiving;  // until linger() or next_request() says which
+  answered_ = true;
   out_.reset();
   wire_.clear();
   if (ec || client_gone_) {

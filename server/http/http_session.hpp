@@ -122,6 +122,7 @@ class http_session : public room_waiter,
   // `inbox_busy_`; buffer_ is never handed to an asynchronous read, so it may change meanwhile.
   std::unique_ptr<char[]> inbox_;
   bool inbox_busy_ = false;
+  bool answered_ = false;  // an answer was written: the connection is kept alive for more
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   server_state& state_;
   session_registry& registry_;

@@ -90,10 +90,14 @@ TEST_F(RequestPath, PipelinedRequestsOfEveryShapeKeepTheirOwnBytes) {
   EXPECT_EQ(messages[3]["body"], "fourth");
 }
 
-// The same, one request at a time, each arriving while the connection waits for it (the inbox
-// read), the big one in pieces, the small ones whole; a HEAD and a 204 in between carry no body.
+// The same, one request at a time, each arriving while the kept-alive connection waits for it
+// (the inbox read), the big one in pieces, the small ones whole; a HEAD and a 204 in between
+// carry no body.
 TEST_F(RequestPath, KeepAliveRequestsOneAtATimeKeepTheirOwnBytes) {
   test_connection c(server.port());
+  // A first answer, so that what follows arrives while the kept-alive connection waits for it.
+  ASSERT_TRUE(c.send(make_request("POST", "/chat/turns", form, "body=first")));
+  expect_post_answer(c.read_response(), "first", "the first post");
   const std::string big(4000, 'Q');  // under --max-message, over one read
   const std::string request = make_request("POST", "/chat/turns", form, "body=" + big);
   for (std::size_t at = 0; at < request.size(); at += 700) {
@@ -111,11 +115,17 @@ TEST_F(RequestPath, KeepAliveRequestsOneAtATimeKeepTheirOwnBytes) {
   EXPECT_TRUE(head->body().empty());
   EXPECT_NE((*head)[boost::beast::http::field::content_length], "0");
 
-  ASSERT_TRUE(c.send(make_request("GET", "/chat/turns?since=1&timeout=0&format=text")));
+  ASSERT_TRUE(c.send(make_request("GET", "/chat/turns?since=2&timeout=0&format=text")));
   const auto empty = c.read_response();
   ASSERT_TRUE(empty);
   EXPECT_EQ(empty->result_int(), 204);
   EXPECT_EQ(field_count(*empty, "Content-Length"), 0u);  // RFC 9110 §8.6
+
+  // Pipelined on the kept-alive connection: more than one read's worth, then a small one.
+  ASSERT_TRUE(c.send(make_request("POST", "/chat/turns", form, "body=" + big) +
+                     make_request("POST", "/chat/turns", form, "body=tiny")));
+  expect_post_answer(c.read_response(), big, "the big pipelined post");
+  expect_post_answer(c.read_response(), "tiny", "the small one behind it");
 
   for (int k = 0; k < 20; ++k) {
     const std::string body = std::string(static_cast<std::size_t>(k % 7 + 1), 'a') + std::to_string(k);
