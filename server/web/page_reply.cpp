@@ -1,5 +1,6 @@
 #include "web/page_reply.hpp"
 
+#include "common/http_text.hpp"
 #include "web/static_assets.hpp"
 
 namespace pollchat {
@@ -7,23 +8,15 @@ namespace {
 
 namespace http = boost::beast::http;
 
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
-
 }  // namespace
 
 bool etag_matches(std::string_view if_none_match, std::string_view etag) {
-  if (trim(if_none_match) == "*") {
+  if (trim_ows(if_none_match) == "*") {
     return true;
   }
   while (!if_none_match.empty()) {
     const auto comma = if_none_match.find(',');
-    std::string_view candidate = trim(if_none_match.substr(0, comma));
+    std::string_view candidate = trim_ows(if_none_match.substr(0, comma));
     if (candidate.starts_with("W/")) {
       candidate.remove_prefix(2);
     }
