@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <iterator>
 
+#include "common/http_text.hpp"
+
 namespace pollchat {
 namespace {
 
@@ -14,12 +16,6 @@ namespace urls = boost::urls;
 
 api_error framing_error(std::string message) {
   return {http::status::bad_request, "bad_framing", std::move(message)};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -38,7 +34,7 @@ std::optional<api_error> check_framing(const request_header& header) {
   // The one value accepted is one line that says `chunked`. Beast frames `chunked, identity`
   // by Content-Length and decodes `chunked` in HTTP/1.0: a proxy in front may read either the
   // other way (request smuggling).
-  if (std::next(fields.first) == fields.second && boost::beast::iequals(trim(fields.first->value()), "chunked")) {
+  if (std::next(fields.first) == fields.second && boost::beast::iequals(trim_ows(fields.first->value()), "chunked")) {
     return std::nullopt;
   }
   // Refused either way; the status says whether the list could be framed at all.

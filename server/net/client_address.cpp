@@ -4,6 +4,8 @@
 #include <boost/beast/core/string.hpp>
 #include <cctype>
 
+#include "common/http_text.hpp"
+
 namespace pollchat {
 namespace {
 
@@ -12,14 +14,6 @@ using address = ip::address;
 
 // The longest hop worth reading: a bracketed IPv6 address with a scope id and a port fits.
 constexpr std::size_t max_hop = 63;
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_tchar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
@@ -116,7 +110,7 @@ void walk_x_forwarded_for(std::string_view line, hop_walk& walk) {
   while (true) {
     const auto comma = line.find(',');
     // Empty list elements (`a,,b`) are allowed by HTTP's list syntax and mean nothing.
-    if (const auto item = trim(line.substr(0, comma)); !item.empty()) {
+    if (const auto item = trim_ows(line.substr(0, comma)); !item.empty()) {
       walk.add(parse_hop(item));
     }
     if (comma == std::string_view::npos) {

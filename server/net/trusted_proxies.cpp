@@ -3,18 +3,12 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "common/http_text.hpp"
+
 namespace pollchat {
 namespace {
 
 namespace ip = boost::asio::ip;
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
-}
 
 bool in_v4(const ip::address_v4& a, const ip::network_v4& net) {
   // Masking `a` with the block's prefix gives the block's network address exactly when `a` is
@@ -32,12 +26,12 @@ bool in_v6(const ip::address_v6& a, const ip::network_v6& net) {
 
 std::variant<trusted_proxies, std::string> trusted_proxies::parse(std::string_view list) {
   trusted_proxies result;
-  if (trim(list).empty()) {
+  if (trim_ows(list).empty()) {
     return result;
   }
   while (true) {
     const auto comma = list.find(',');
-    const std::string entry(trim(list.substr(0, comma)));
+    const std::string entry(trim_ows(list.substr(0, comma)));
     if (entry.empty()) {
       return std::string("an empty entry (two commas in a row, or one at an end)");
     }
