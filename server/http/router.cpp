@@ -139,8 +139,8 @@ response not_found() {
 std::string http_member_key(std::string_view client) { return "http:" + std::string(client); }
 
 std::string retry_after_seconds(rate_limiter::clock::duration wait) {
-  const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
-  return std::to_string(std::max<decltype(seconds)>(seconds, 1));
+  const auto whole = std::chrono::ceil<std::chrono::seconds>(wait).count();
+  return std::to_string(std::max<decltype(whole)>(whole, 1));
 }
 
 response rate_limited(rate_limiter::clock::duration wait, std::string_view what) {
