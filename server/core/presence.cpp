@@ -97,4 +97,21 @@ std::vector<member_info> presence::list() const {
   return out;
 }
 
+std::vector<member_info> presence::list_except(
+    const std::unordered_map<std::string, member_info>& others) const {
+  std::vector<member_info> out;
+  for (const auto& [client, m] : members_) {
+    if (!others.contains(client)) {
+      out.push_back(m.info);
+    }
+  }
+  return out;
+}
+
+std::size_t presence::count_except(const std::unordered_map<std::string, member_info>& others) const {
+  return static_cast<std::size_t>(std::count_if(members_.begin(), members_.end(), [&](const auto& entry) {
+    return !others.contains(entry.first);
+  }));
+}
+
 }  // namespace pollchat
