@@ -175,5 +175,27 @@ TEST_F(RedisPresence, AnInstanceKilledWhileAnotherServesTheClientSaysNoLeave) {
   EXPECT_EQ(presence_of(*b_, "killed", "survivor"), (said{1, 1}));
 }
 
+// An instance lets go of a member while Redis is away (its lapse is refused): once Redis is
+// back, the instance says it, and nobody lists the member any longer.
+TEST(RedisPresenceOutage, ALeaveRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
+  redis_process redis({"--appendonly", "yes", "--appendfsync", "always"});
+  ASSERT_TRUE(redis.running());
+  // The default lease (20 s): nobody sweeps A during the outage, so only A can say the leave.
+  server_process a(instance_args(redis)), b(instance_args(redis));
+  ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 10s));
+  ASSERT_TRUE(poll_as(a, "away", "c-away", "away"));
+  const std::vector<std::string> one{"away"};
+  ASSERT_TRUE(wait_until([&] { return listed(b, "away") == one; }, 5s));
+
+  redis.stop();  // SIGTERM: Redis keeps its AOF
+  ASSERT_TRUE(wait_until([&] { return !healthy(a); }, 10s));
+  std::this_thread::sleep_for(3500ms);  // past A's presence grace: its lapse is refused
+  ASSERT_TRUE(redis.start());
+  ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 15s));
+  ASSERT_TRUE(wait_until([&] { return listed(a, "away").empty() && listed(b, "away").empty(); }, 10s))
+      << ::testing::PrintToString(listed(b, "away")) << "\n" << a.log();
+  EXPECT_EQ(presence_of(b, "away", "away"), (said{1, 1}));
+}
+
 }  // namespace
 }  // namespace pollchat::testing

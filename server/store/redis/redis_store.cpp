@@ -254,8 +254,19 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
         continue;  // our own TCP members: the room lists them itself
       }
       const auto entry = nlohmann::json::parse(text_of(reply->element[i + 1]), nullptr, false);
-      if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) {
+      if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
+          (entry.contains("since_ms") && !entry["since_ms"].is_string())) {
         continue;
+      }
+      // Redis counts this instance among the member's holders, but the member is no longer
+      // ours (our lapse was refused while Redis was away): let go now, or it would be listed
+      // for as long as this instance lives.
+      const auto holders = entry.find("holders");
+      if (holders != entry.end() && holders->is_object() && holders->contains(instance_) &&
+          !target->is_member(std::string(member))) {
+        message_draft lapse{message_type::leave, "", "", std::string(member), member_via::http};
+        lapse.lapsed = true;
+        append(target, std::move(lapse), {}, nullptr);
       }
       const std::string since = entry.value("since_ms", std::string("0"));
       others.emplace(std::string(member),
