@@ -75,6 +75,15 @@ std::vector<presence::departed> presence::expire(clock::time_point now, clock::d
   return gone;
 }
 
+std::vector<presence::departed> presence::entries() const {
+  std::vector<departed> out;
+  out.reserve(members_.size());
+  for (const auto& [client, m] : members_) {
+    out.push_back({client, m.info});
+  }
+  return out;
+}
+
 std::vector<presence::departed> presence::clear() {
   std::vector<departed> gone;
   gone.reserve(members_.size());

@@ -210,6 +210,11 @@ std::optional<message_draft> room::dismiss(const std::string& client) {
   return message_draft{message_type::leave, std::move(gone->name), {}, client, gone->via};
 }
 
+std::vector<presence::departed> room::own_members() const {
+  const std::lock_guard lock(mutex_);
+  return members_.entries();
+}
+
 bool room::forget(const std::string& client) {
   const std::lock_guard lock(mutex_);
   return members_.leave(client).has_value();

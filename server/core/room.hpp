@@ -181,6 +181,9 @@ class room {
   // Drops this instance's membership of `client` without a leave: the store says the member
   // left everywhere already. True when it was a member here.
   bool forget(const std::string& client);
+  // This instance's own members with their client keys (the Redis store checks them against
+  // Redis's list after a link-up). Thread-safe.
+  std::vector<presence::departed> own_members() const;
   std::vector<message_draft> expire(presence::clock::duration grace);
   std::vector<message_draft> dismiss_all();  // a clean stop: every member leaves
   void refresh(const std::string& client);  // a post: keeps an existing member's lease fresh

@@ -197,5 +197,34 @@ TEST(RedisPresenceOutage, ALeaveRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
   EXPECT_EQ(presence_of(b, "away", "away"), (said{1, 1}));
 }
 
+// A client that becomes a member while Redis is away (its join is refused, its later polls are
+// answered from the instance's own copy) is joined once Redis is back: every instance lists it.
+TEST(RedisPresenceOutage, AJoinRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
+  redis_process redis({"--appendonly", "yes", "--appendfsync", "always"});
+  ASSERT_TRUE(redis.running());
+  server_process a(instance_args(redis)), b(instance_args(redis));
+  ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 10s));
+  ASSERT_EQ(post(a, "/chat/late", "body=before")->result_int(), 200);  // the room exists
+
+  redis.stop();
+  ASSERT_TRUE(wait_until([&] { return !healthy(a); }, 10s));
+  const auto refused = get(a, "/chat/late?format=json&timeout=0&since=0&client=c-late&name=late");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 503);
+  for (int i = 0; i < 5; ++i) {  // it goes on polling: answered from A's own copy
+    poll_as(a, "late", "c-late", "late");
+    std::this_thread::sleep_for(300ms);
+  }
+  ASSERT_TRUE(redis.start());
+  const std::vector<std::string> one{"late"};
+  const bool listed_by_b = wait_until([&] {
+    poll_as(a, "late", "c-late", "late");
+    return listed(b, "late") == one;
+  }, 10s);
+  ASSERT_TRUE(listed_by_b) << ::testing::PrintToString(listed(b, "late")) << "\n" << a.log();
+  EXPECT_EQ(listed(a, "late"), one);
+  EXPECT_EQ(presence_of(b, "late", "late"), (said{1, 0}));
+}
+
 }  // namespace
 }  // namespace pollchat::testing

@@ -248,8 +248,10 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
       return;
     }
     std::unordered_map<std::string, member_info> others;
+    std::unordered_set<std::string> in_redis;
     for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
       const std::string_view member = text_of(reply->element[i]);
+      in_redis.emplace(member);
       if (member.starts_with(instance_ + "/")) {
         continue;  // our own TCP members: the room lists them itself
       }
@@ -277,6 +279,15 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
                                      std::chrono::milliseconds(std::atoll(since.c_str()))}});
     }
     target->mirror_reset(std::move(others));
+    // Members this instance serves that Redis does not know: their join was refused while Redis
+    // was away, or this instance's lease ran out meanwhile and another let go in its place. Said
+    // (again) now; a member that another instance took on meanwhile is only held ("held").
+    for (auto& own : target->own_members()) {
+      if (own.info.via == member_via::http && !in_redis.contains(own.client)) {
+        append(target, {message_type::join, std::move(own.info.name), "", own.client, member_via::http},
+               {}, nullptr);
+      }
+    }
   });
 }
 
