@@ -117,10 +117,11 @@ std::vector<member_info> presence::list_except(
   return out;
 }
 
-std::size_t presence::count_except(const std::unordered_map<std::string, member_info>& others) const {
-  return static_cast<std::size_t>(std::count_if(members_.begin(), members_.end(), [&](const auto& entry) {
-    return !others.contains(entry.first);
-  }));
+std::size_t presence::count_except(
+    const std::unordered_map<std::string, member_info>& others) const {
+  return static_cast<std::size_t>(
+      std::count_if(members_.begin(), members_.end(),
+                    [&](const auto& entry) { return !others.contains(entry.first); }));
 }
 
 }  // namespace pollchat

@@ -60,7 +60,7 @@ class presence {
   std::vector<departed> clear();
 
   std::vector<member_info> list() const;  // sorted by join time
-  std::vector<departed> entries() const;   // every member with its client key, in no order
+  std::vector<departed> entries() const;  // every member with its client key, in no order
   // The members whose key `others` does not hold (a room's mirror of other instances), and
   // how many there are. Not sorted.
   std::vector<member_info> list_except(

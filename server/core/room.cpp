@@ -224,8 +224,12 @@ std::vector<message_draft> room::expire(presence::clock::duration grace) {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
   for (auto& gone : members_.expire(presence::clock::now(), grace)) {
-    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
-                   gone.info.via, /*lapsed=*/true});
+    out.push_back({message_type::leave,
+                   std::move(gone.info.name),
+                   {},
+                   std::move(gone.client),
+                   gone.info.via,
+                   /*lapsed=*/true});
   }
   return out;
 }
@@ -234,8 +238,12 @@ std::vector<message_draft> room::dismiss_all() {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
   for (auto& gone : members_.clear()) {
-    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
-                   gone.info.via, /*lapsed=*/true});
+    out.push_back({message_type::leave,
+                   std::move(gone.info.name),
+                   {},
+                   std::move(gone.client),
+                   gone.info.via,
+                   /*lapsed=*/true});
   }
   return out;
 }

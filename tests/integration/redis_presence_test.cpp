@@ -31,8 +31,8 @@ bool healthy(const server_process& s) {
 // its parked polls, and enough to make it a member where it lands.
 bool poll_as(const server_process& s, const std::string& room, const std::string& client,
              const std::string& name) {
-  const auto res = get(s, "/chat/" + room + "?format=json&timeout=0&since=0&client=" + client +
-                              "&name=" + name);
+  const auto res =
+      get(s, "/chat/" + room + "?format=json&timeout=0&since=0&client=" + client + "&name=" + name);
   return res && res->result_int() == 200;
 }
 
@@ -41,7 +41,8 @@ std::vector<std::string> listed(const server_process& s, const std::string& room
   std::vector<std::string> names;
   const auto doc = json_of(get(s, "/rooms/" + room));
   if (doc.is_object()) {
-    for (const auto& m : doc["members"]) names.push_back(m["name"]);
+    for (const auto& m : doc["members"])
+      names.push_back(m["name"]);
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -52,7 +53,8 @@ long long counted(const server_process& s, const std::string& room) {
   const auto doc = json_of(get(s, "/rooms"));
   if (doc.is_object()) {
     for (const auto& r : doc["rooms"]) {
-      if (r["room"] == room) return r["members"].get<long long>();
+      if (r["room"] == room)
+        return r["members"].get<long long>();
     }
   }
   return -1;
@@ -70,11 +72,15 @@ void PrintTo(const said& s, std::ostream* out) {
 said presence_of(const server_process& s, const std::string& room, const std::string& name) {
   said out;
   const auto doc = json_of(get(s, "/chat/" + room + "?since=0&timeout=0&format=json&limit=1000"));
-  if (!doc.is_object()) return {99, 99};
+  if (!doc.is_object())
+    return {99, 99};
   for (const auto& m : doc["messages"]) {
-    if (m["from"] != name) continue;
-    if (m["type"] == "join") ++out.joins;
-    if (m["type"] == "leave") ++out.leaves;
+    if (m["from"] != name)
+      continue;
+    if (m["type"] == "join")
+      ++out.joins;
+    if (m["type"] == "leave")
+      ++out.leaves;
   }
   return out;
 }
@@ -108,7 +114,8 @@ class RedisPresence : public ::testing::Test {
 TEST_F(RedisPresence, AClientWhosePollsHopInstancesJoinsOnceIsListedOnceAndLeavesOnce) {
   const std::vector<std::string> one{"hopper"};
   hop({a_.get(), b_.get()}, "hops", "c-hopper", "hopper", 1500ms);
-  ASSERT_TRUE(wait_until([&] { return listed(*a_, "hops") == one && listed(*b_, "hops") == one; }, 5s))
+  ASSERT_TRUE(
+      wait_until([&] { return listed(*a_, "hops") == one && listed(*b_, "hops") == one; }, 5s))
       << ::testing::PrintToString(listed(*a_, "hops")) << " / "
       << ::testing::PrintToString(listed(*b_, "hops"));
   EXPECT_EQ(counted(*a_, "hops"), 1);
@@ -122,7 +129,8 @@ TEST_F(RedisPresence, AClientWhosePollsHopInstancesJoinsOnceIsListedOnceAndLeave
   EXPECT_EQ(listed(*b_, "hops"), one);
 
   // It stops: one leave, once the grace passed on the last instance that served it.
-  ASSERT_TRUE(wait_until([&] { return presence_of(*a_, "hops", "hopper").leaves >= 1; }, 10s)) << logs();
+  ASSERT_TRUE(wait_until([&] { return presence_of(*a_, "hops", "hopper").leaves >= 1; }, 10s))
+      << logs();
   std::this_thread::sleep_for(3s);  // past every instance's grace: no second leave comes
   EXPECT_EQ(presence_of(*a_, "hops", "hopper"), (said{1, 1}));
   EXPECT_EQ(presence_of(*b_, "hops", "hopper"), (said{1, 1}));
@@ -145,7 +153,8 @@ TEST_F(RedisPresence, AnExplicitLeaveOnAnotherInstanceIsSaidOnceEverywhere) {
     ASSERT_TRUE(res);
     EXPECT_EQ(res->result_int(), 204);
   }
-  ASSERT_TRUE(wait_until([&] { return listed(*a_, "leaving").empty() && listed(*b_, "leaving").empty(); }, 5s))
+  ASSERT_TRUE(wait_until(
+      [&] { return listed(*a_, "leaving").empty() && listed(*b_, "leaving").empty(); }, 5s))
       << ::testing::PrintToString(listed(*a_, "leaving"));
   std::this_thread::sleep_for(3500ms);  // past the grace on A and on B: nothing more is said
   for (const std::string name : {"held", "mirrored"}) {
@@ -192,8 +201,10 @@ TEST(RedisPresenceOutage, ALeaveRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
   std::this_thread::sleep_for(3500ms);  // past A's presence grace: its lapse is refused
   ASSERT_TRUE(redis.start());
   ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 15s));
-  ASSERT_TRUE(wait_until([&] { return listed(a, "away").empty() && listed(b, "away").empty(); }, 10s))
-      << ::testing::PrintToString(listed(b, "away")) << "\n" << a.log();
+  ASSERT_TRUE(
+      wait_until([&] { return listed(a, "away").empty() && listed(b, "away").empty(); }, 10s))
+      << ::testing::PrintToString(listed(b, "away")) << "\n"
+      << a.log();
   EXPECT_EQ(presence_of(b, "away", "away"), (said{1, 1}));
 }
 
@@ -217,10 +228,12 @@ TEST(RedisPresenceOutage, AJoinRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
   }
   ASSERT_TRUE(redis.start());
   const std::vector<std::string> one{"late"};
-  const bool listed_by_b = wait_until([&] {
-    poll_as(a, "late", "c-late", "late");
-    return listed(b, "late") == one;
-  }, 10s);
+  const bool listed_by_b = wait_until(
+      [&] {
+        poll_as(a, "late", "c-late", "late");
+        return listed(b, "late") == one;
+      },
+      10s);
   ASSERT_TRUE(listed_by_b) << ::testing::PrintToString(listed(b, "late")) << "\n" << a.log();
   EXPECT_EQ(listed(a, "late"), one);
   EXPECT_EQ(presence_of(b, "late", "late"), (said{1, 0}));

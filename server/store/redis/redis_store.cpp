@@ -136,12 +136,9 @@ std::string redis_store::member_key(const message_draft& draft) const {
   return instance_ + "/" + draft.member;
 }
 
-std::vector<std::string> redis_store::post_args(const std::string& room_name,
-                                                const message_draft& draft,
-                                                std::uint64_t newest_seen,
-                                                const std::string& member,
-                                                const std::string& instance,
-                                                std::string_view scope) const {
+std::vector<std::string> redis_store::post_args(
+    const std::string& room_name, const message_draft& draft, std::uint64_t newest_seen,
+    const std::string& member, const std::string& instance, std::string_view scope) const {
   return {room_name,
           proposed_epoch_,
           std::to_string(max_rooms_),
@@ -233,7 +230,8 @@ void redis_store::mirror(const std::shared_ptr<room>& target, const stored_messa
     target->mirror_join(stored.member, {stored.message->from, stored.via, stored.message->time});
   } else if (stored.message->type == message_type::leave) {
     target->mirror_leave(stored.member);
-    if (std::find(stored.holders.begin(), stored.holders.end(), instance_) != stored.holders.end()) {
+    if (std::find(stored.holders.begin(), stored.holders.end(), instance_) !=
+        stored.holders.end()) {
       target->forget(stored.member);
     }
   }
@@ -284,8 +282,9 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
     // (again) now; a member that another instance took on meanwhile is only held ("held").
     for (auto& own : target->own_members()) {
       if (own.info.via == member_via::http && !in_redis.contains(own.client)) {
-        append(target, {message_type::join, std::move(own.info.name), "", own.client, member_via::http},
-               {}, nullptr);
+        append(target,
+               {message_type::join, std::move(own.info.name), "", own.client, member_via::http}, {},
+               nullptr);
       }
     }
   });
@@ -342,7 +341,8 @@ void redis_store::sweep_dead_instances() {
           // The dead instance lets go of the member: its leave is said only when no other
           // instance serves it still.
           const auto keys = post_keys(room_name, instance, {});
-          const member_via via = member.starts_with(instance + "/") ? member_via::tcp : member_via::http;
+          const member_via via =
+              member.starts_with(instance + "/") ? member_via::tcp : member_via::http;
           const auto args = post_args(room_name, {message_type::leave, "", "", member, via}, 0,
                                       member, instance, "lapse");
           const std::vector<std::string_view> key_views(keys.begin(), keys.end());
@@ -354,9 +354,10 @@ void redis_store::sweep_dead_instances() {
         link_->command(forget, [](redisReply*) {});
         const std::string_view drop[] = {"DEL", set_key};
         link_->command(drop, [](redisReply*) {});
-        spdlog::info("redis: instance {} stopped renewing its lease; it no longer holds its {} "
-                     "members (each leaves unless another instance serves it)",
-                     instance, held->elements);
+        spdlog::info(
+            "redis: instance {} stopped renewing its lease; it no longer holds its {} "
+            "members (each leaves unless another instance serves it)",
+            instance, held->elements);
       });
     }
   });
@@ -384,53 +385,54 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
   const std::string& name = target->name();
   const std::vector<std::string> keys = post_keys(name, instance_, idempotency_key);
   const std::string member = member_key(draft);
-  const std::vector<std::string> args = post_args(name, draft, target->last_id(), member, instance_,
-                                                  draft.lapsed ? "lapse" : "all");
+  const std::vector<std::string> args =
+      post_args(name, draft, target->last_id(), member, instance_, draft.lapsed ? "lapse" : "all");
   const std::vector<std::string_view> key_views(keys.begin(), keys.end());
   const std::vector<std::string_view> arg_views(args.begin(), args.end());
-  const bool sent = link_->eval(script::post, key_views, arg_views,
-                                [this, client, target, from = std::move(draft.from)](redisReply* reply) {
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
-      if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-        spdlog::warn("redis: the post script failed: {}", text_of(reply));
-      }
-      answer(client, append_result::failure());
-      return;
-    }
-    const std::string_view status = text_of(reply->element[0]);
-    if (status == "held") {
-      // Another instance said the join already: this poll goes on as a member's, with nothing
-      // stored (id 0 moves no cursor).
-      answer(client, {make_message(0, target->name(), {message_type::join, from, {}},
-                                   std::chrono::system_clock::now()),
-                      true, false});
-      return;
-    }
-    if (status == "gone" || status == "kept") {
-      // A leave said already, or one that other instances' polls still hold back: nothing to
-      // store (presence messages have no one waiting for them).
-      answer(client, append_result::failure());
-      return;
-    }
-    if (status == "too_many_rooms" || reply->elements < 3) {
-      spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
-                   max_rooms_);
-      answer(client, append_result::failure());
-      return;
-    }
-    auto stored = decode(text_of(reply->element[2]));
-    if (!stored) {
-      answer(client, append_result::failure());
-      return;
-    }
-    if (status == "stored") {
-      if (stored->epoch == proposed_epoch_) {
-        proposed_epoch_ = make_epoch();  // ours became the epoch: never offer it again
-      }
-      deliver(*stored);
-    }
-    answer(client, {stored->message, status == "repeat", false});
-  });
+  const bool sent = link_->eval(
+      script::post, key_views, arg_views,
+      [this, client, target, from = std::move(draft.from)](redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+          if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            spdlog::warn("redis: the post script failed: {}", text_of(reply));
+          }
+          answer(client, append_result::failure());
+          return;
+        }
+        const std::string_view status = text_of(reply->element[0]);
+        if (status == "held") {
+          // Another instance said the join already: this poll goes on as a member's, with nothing
+          // stored (id 0 moves no cursor).
+          answer(client, {make_message(0, target->name(), {message_type::join, from, {}},
+                                       std::chrono::system_clock::now()),
+                          true, false});
+          return;
+        }
+        if (status == "gone" || status == "kept") {
+          // A leave said already, or one that other instances' polls still hold back: nothing to
+          // store (presence messages have no one waiting for them).
+          answer(client, append_result::failure());
+          return;
+        }
+        if (status == "too_many_rooms" || reply->elements < 3) {
+          spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
+                       max_rooms_);
+          answer(client, append_result::failure());
+          return;
+        }
+        auto stored = decode(text_of(reply->element[2]));
+        if (!stored) {
+          answer(client, append_result::failure());
+          return;
+        }
+        if (status == "stored") {
+          if (stored->epoch == proposed_epoch_) {
+            proposed_epoch_ = make_epoch();  // ours became the epoch: never offer it again
+          }
+          deliver(*stored);
+        }
+        answer(client, {stored->message, status == "repeat", false});
+      });
   if (!sent) {
     answer(client, append_result::failure());
   }

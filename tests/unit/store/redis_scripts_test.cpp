@@ -1,8 +1,9 @@
 // The post and read scripts, run by a real redis-server: what each Redis step guarantees.
 #include "store/redis/scripts.hpp"
 
-#include <algorithm>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "redis_process.hpp"
