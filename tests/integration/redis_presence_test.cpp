@@ -184,6 +184,18 @@ TEST_F(RedisPresence, AnInstanceKilledWhileAnotherServesTheClientSaysNoLeave) {
   EXPECT_EQ(presence_of(*b_, "killed", "survivor"), (said{1, 1}));
 }
 
+// An instance stopped cleanly (SIGTERM, a rolling restart) lets go of its members: one that
+// another instance still serves does not leave.
+TEST_F(RedisPresence, AnInstanceStoppedCleanlyWhileAnotherServesTheClientSaysNoLeave) {
+  const std::vector<std::string> one{"stayer"};
+  hop({a_.get(), b_.get()}, "stopped", "c-stayer", "stayer", 1200ms);
+  ASSERT_TRUE(wait_until([&] { return listed(*b_, "stopped") == one; }, 5s));
+  ASSERT_EQ(a_->stop(SIGTERM), 0);
+  hop({b_.get()}, "stopped", "c-stayer", "stayer", 1500ms);
+  EXPECT_EQ(presence_of(*b_, "stopped", "stayer"), (said{1, 0})) << b_->log();
+  EXPECT_EQ(listed(*b_, "stopped"), one);
+}
+
 // An instance lets go of a member while Redis is away (its lapse is refused): once Redis is
 // back, the instance says it, and nobody lists the member any longer.
 TEST(RedisPresenceOutage, ALeaveRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {
