@@ -30,6 +30,10 @@ struct message_draft {
   // shares presence between instances (Redis) keeps the list of members by it.
   std::string member{};
   member_via via = member_via::http;
+  // A leave because the member stopped polling here (or this instance stops), not because it
+  // asked to: a store shared by instances (Redis) says it only when no other instance still
+  // serves the member.
+  bool lapsed = false;
 };
 
 struct message {

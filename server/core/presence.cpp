@@ -75,6 +75,15 @@ std::vector<presence::departed> presence::expire(clock::time_point now, clock::d
   return gone;
 }
 
+std::vector<presence::departed> presence::entries() const {
+  std::vector<departed> out;
+  out.reserve(members_.size());
+  for (const auto& [client, m] : members_) {
+    out.push_back({client, m.info});
+  }
+  return out;
+}
+
 std::vector<presence::departed> presence::clear() {
   std::vector<departed> gone;
   gone.reserve(members_.size());
@@ -95,6 +104,24 @@ std::vector<member_info> presence::list() const {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
   return out;
+}
+
+std::vector<member_info> presence::list_except(
+    const std::unordered_map<std::string, member_info>& others) const {
+  std::vector<member_info> out;
+  for (const auto& [client, m] : members_) {
+    if (!others.contains(client)) {
+      out.push_back(m.info);
+    }
+  }
+  return out;
+}
+
+std::size_t presence::count_except(
+    const std::unordered_map<std::string, member_info>& others) const {
+  return static_cast<std::size_t>(
+      std::count_if(members_.begin(), members_.end(),
+                    [&](const auto& entry) { return !others.contains(entry.first); }));
 }
 
 }  // namespace pollchat

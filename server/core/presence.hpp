@@ -60,6 +60,12 @@ class presence {
   std::vector<departed> clear();
 
   std::vector<member_info> list() const;  // sorted by join time
+  std::vector<departed> entries() const;  // every member with its client key, in no order
+  // The members whose key `others` does not hold (a room's mirror of other instances), and
+  // how many there are. Not sorted.
+  std::vector<member_info> list_except(
+      const std::unordered_map<std::string, member_info>& others) const;
+  std::size_t count_except(const std::unordered_map<std::string, member_info>& others) const;
   std::size_t size() const { return members_.size(); }
   bool contains(const std::string& client) const { return members_.contains(client); }
 

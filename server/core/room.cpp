@@ -199,17 +199,37 @@ std::optional<message_draft> room::dismiss(const std::string& client) {
   const std::lock_guard lock(mutex_);
   auto gone = members_.leave(client);
   if (!gone) {
-    return std::nullopt;
+    // A member that another instance serves (Redis) may ask to leave here too.
+    const auto mirrored = remote_members_.find(client);
+    if (mirrored == remote_members_.end()) {
+      return std::nullopt;
+    }
+    gone = std::move(mirrored->second);
+    remote_members_.erase(mirrored);
   }
   return message_draft{message_type::leave, std::move(gone->name), {}, client, gone->via};
+}
+
+std::vector<presence::departed> room::own_members() const {
+  const std::lock_guard lock(mutex_);
+  return members_.entries();
+}
+
+bool room::forget(const std::string& client) {
+  const std::lock_guard lock(mutex_);
+  return members_.leave(client).has_value();
 }
 
 std::vector<message_draft> room::expire(presence::clock::duration grace) {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
   for (auto& gone : members_.expire(presence::clock::now(), grace)) {
-    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
-                   gone.info.via});
+    out.push_back({message_type::leave,
+                   std::move(gone.info.name),
+                   {},
+                   std::move(gone.client),
+                   gone.info.via,
+                   /*lapsed=*/true});
   }
   return out;
 }
@@ -218,8 +238,12 @@ std::vector<message_draft> room::dismiss_all() {
   std::vector<message_draft> out;
   const std::lock_guard lock(mutex_);
   for (auto& gone : members_.clear()) {
-    out.push_back({message_type::leave, std::move(gone.info.name), {}, std::move(gone.client),
-                   gone.info.via});
+    out.push_back({message_type::leave,
+                   std::move(gone.info.name),
+                   {},
+                   std::move(gone.client),
+                   gone.info.via,
+                   /*lapsed=*/true});
   }
   return out;
 }
@@ -310,13 +334,16 @@ void room::expire_members(presence::clock::duration grace) {
 
 std::vector<member_info> room::members() const {
   const std::lock_guard lock(mutex_);
-  auto out = members_.list();
-  if (!remote_members_.empty()) {
-    for (const auto& [key, info] : remote_members_) {
-      out.push_back(info);
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
+  if (remote_members_.empty()) {
+    return members_.list();
   }
+  // A client served by this instance and others (Redis) is in both lists: shown once, as all
+  // instances show it (the mirror holds the shared entry).
+  auto out = members_.list_except(remote_members_);
+  for (const auto& [key, info] : remote_members_) {
+    out.push_back(info);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.since < b.since; });
   return out;
 }
 
@@ -327,7 +354,7 @@ bool room::is_member(const std::string& client) const {
 
 std::size_t room::member_count() const {
   const std::lock_guard lock(mutex_);
-  return members_.size() + remote_members_.size();
+  return members_.count_except(remote_members_) + remote_members_.size();
 }
 
 batch room::read_locked(std::uint64_t cursor, std::size_t limit) const {

@@ -176,7 +176,14 @@ class room {
   // message to hand to the store (nothing when the membership did not change).
   std::optional<message_draft> admit(const std::string& client, std::string_view name,
                                      member_via via);
+  // dismiss() also takes a mirrored member (served by another instance) that leaves here.
   std::optional<message_draft> dismiss(const std::string& client);
+  // Drops this instance's membership of `client` without a leave: the store says the member
+  // left everywhere already. True when it was a member here.
+  bool forget(const std::string& client);
+  // This instance's own members with their client keys (the Redis store checks them against
+  // Redis's list after a link-up). Thread-safe.
+  std::vector<presence::departed> own_members() const;
   std::vector<message_draft> expire(presence::clock::duration grace);
   std::vector<message_draft> dismiss_all();  // a clean stop: every member leaves
   void refresh(const std::string& client);  // a post: keeps an existing member's lease fresh
@@ -187,8 +194,9 @@ class room {
   // Emits a leave for every HTTP member idle longer than `grace` with no poll parked.
   void expire_members(presence::clock::duration grace);
   // Members on other instances (Redis), mirrored from their joins and leaves: listed and
-  // counted with this room's own, never expired here (their own instance, or its lease in
-  // Redis, ends them). `key` names the member across instances. Thread-safe.
+  // counted with this room's own (once, when a client is a member here and there), never
+  // expired here (their own instance, or its lease in Redis, ends them). `key` names the member
+  // across instances: an HTTP member's is the same on every instance. Thread-safe.
   void mirror_join(std::string key, member_info info);
   void mirror_leave(const std::string& key);
   void mirror_reset(std::unordered_map<std::string, member_info> members);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/names.hpp"
@@ -126,6 +127,35 @@ std::vector<std::string> redis_store::post_keys(const std::string& room_name,
   return keys;
 }
 
+// How the post script names a member across instances. An HTTP client is the same member on
+// every instance (its polls may land on any of them); a TCP connection lives on one instance.
+std::string redis_store::member_key(const message_draft& draft) const {
+  if (draft.member.empty() || draft.via == member_via::http) {
+    return draft.member;
+  }
+  return instance_ + "/" + draft.member;
+}
+
+std::vector<std::string> redis_store::post_args(
+    const std::string& room_name, const message_draft& draft, std::uint64_t newest_seen,
+    const std::string& member, const std::string& instance, std::string_view scope) const {
+  return {room_name,
+          proposed_epoch_,
+          std::to_string(max_rooms_),
+          std::to_string(history_),
+          std::string(to_string(draft.type)),
+          draft.from,
+          draft.body,
+          encode_time(std::chrono::system_clock::now()),
+          link_->channel(),
+          std::to_string(newest_seen),
+          member,
+          std::string(to_string(draft.via)),
+          instance,
+          std::string(scope),
+          prefix_ + ":instance:"};
+}
+
 // --- the link -------------------------------------------------------------------------------
 
 void redis_store::on_link(bool up, const std::string& why) {
@@ -188,15 +218,22 @@ void redis_store::resync_all() {
 
 // --- presence across instances ----------------------------------------------------------------
 
-// Another instance's member joined or left: this instance lists it too.
+// A member joined or left (through any instance): the room's mirror follows Redis's list. An
+// HTTP member this instance serves too is in the mirror and in the room's own list; the room
+// shows it once. An explicit leave names the instances that served the member: each forgets
+// its own membership, so that no second leave follows at its presence timeout.
 void redis_store::mirror(const std::shared_ptr<room>& target, const stored_message& stored) {
   if (stored.member.empty() || stored.member.starts_with(instance_ + "/")) {
-    return;  // a message, or one of our own members (listed by the room itself)
+    return;  // a message, or one of our own TCP members (listed by the room itself)
   }
   if (stored.message->type == message_type::join) {
     target->mirror_join(stored.member, {stored.message->from, stored.via, stored.message->time});
   } else if (stored.message->type == message_type::leave) {
     target->mirror_leave(stored.member);
+    if (std::find(stored.holders.begin(), stored.holders.end(), instance_) !=
+        stored.holders.end()) {
+      target->forget(stored.member);
+    }
   }
 }
 
@@ -209,14 +246,27 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
       return;
     }
     std::unordered_map<std::string, member_info> others;
+    std::unordered_set<std::string> in_redis;
     for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
       const std::string_view member = text_of(reply->element[i]);
+      in_redis.emplace(member);
       if (member.starts_with(instance_ + "/")) {
-        continue;
+        continue;  // our own TCP members: the room lists them itself
       }
       const auto entry = nlohmann::json::parse(text_of(reply->element[i + 1]), nullptr, false);
-      if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string()) {
+      if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
+          (entry.contains("since_ms") && !entry["since_ms"].is_string())) {
         continue;
+      }
+      // Redis counts this instance among the member's holders, but the member is no longer
+      // ours (our lapse was refused while Redis was away): let go now, or it would be listed
+      // for as long as this instance lives.
+      const auto holders = entry.find("holders");
+      if (holders != entry.end() && holders->is_object() && holders->contains(instance_) &&
+          !target->is_member(std::string(member))) {
+        message_draft lapse{message_type::leave, "", "", std::string(member), member_via::http};
+        lapse.lapsed = true;
+        append(target, std::move(lapse), {}, nullptr);
       }
       const std::string since = entry.value("since_ms", std::string("0"));
       others.emplace(std::string(member),
@@ -227,6 +277,16 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
                                      std::chrono::milliseconds(std::atoll(since.c_str()))}});
     }
     target->mirror_reset(std::move(others));
+    // Members this instance serves that Redis does not know: their join was refused while Redis
+    // was away, or this instance's lease ran out meanwhile and another let go in its place. Said
+    // (again) now; a member that another instance took on meanwhile is only held ("held").
+    for (auto& own : target->own_members()) {
+      if (own.info.via == member_via::http && !in_redis.contains(own.client)) {
+        append(target,
+               {message_type::join, std::move(own.info.name), "", own.client, member_via::http}, {},
+               nullptr);
+      }
+    }
   });
 }
 
@@ -271,7 +331,6 @@ void redis_store::sweep_dead_instances() {
         if (held == nullptr || held->type != REDIS_REPLY_ARRAY) {
           return;
         }
-        std::size_t leaves = 0;
         for (std::size_t k = 0; k < held->elements; ++k) {
           const std::string_view entry = text_of(held->element[k]);
           const auto tab = entry.find('\t');
@@ -279,23 +338,26 @@ void redis_store::sweep_dead_instances() {
           const std::string room_name(entry.substr(0, tab));
           const std::string member(entry.substr(tab + 1));
           if (!is_valid_room_name(room_name)) continue;
+          // The dead instance lets go of the member: its leave is said only when no other
+          // instance serves it still.
           const auto keys = post_keys(room_name, instance, {});
-          const std::vector<std::string> args{room_name, proposed_epoch_, std::to_string(max_rooms_),
-                                              std::to_string(history_), "leave", "", "",
-                                              encode_time(std::chrono::system_clock::now()),
-                                              link_->channel(), "0", member, "http"};
+          const member_via via =
+              member.starts_with(instance + "/") ? member_via::tcp : member_via::http;
+          const auto args = post_args(room_name, {message_type::leave, "", "", member, via}, 0,
+                                      member, instance, "lapse");
           const std::vector<std::string_view> key_views(keys.begin(), keys.end());
           const std::vector<std::string_view> arg_views(args.begin(), args.end());
           link_->eval(script::post, key_views, arg_views, [](redisReply*) {});
-          ++leaves;
         }
         // After the leaves (one connection: Redis runs them first), the instance is forgotten.
         const std::string_view forget[] = {"ZREM", instances_key, instance};
         link_->command(forget, [](redisReply*) {});
         const std::string_view drop[] = {"DEL", set_key};
         link_->command(drop, [](redisReply*) {});
-        spdlog::info("redis: instance {} stopped renewing its lease; {} of its members left",
-                     instance, leaves);
+        spdlog::info(
+            "redis: instance {} stopped renewing its lease; it no longer holds its {} "
+            "members (each leaves unless another instance serves it)",
+            instance, held->elements);
       });
     }
   });
@@ -322,53 +384,55 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
   }
   const std::string& name = target->name();
   const std::vector<std::string> keys = post_keys(name, instance_, idempotency_key);
-  const std::string member = draft.member.empty() ? std::string() : instance_ + "/" + draft.member;
-  const std::vector<std::string> args{name,
-                                      proposed_epoch_,
-                                      std::to_string(max_rooms_),
-                                      std::to_string(history_),
-                                      std::string(to_string(draft.type)),
-                                      std::move(draft.from),
-                                      std::move(draft.body),
-                                      encode_time(std::chrono::system_clock::now()),
-                                      link_->channel(),
-                                      std::to_string(target->last_id()),
-                                      member,
-                                      std::string(to_string(draft.via))};
+  const std::string member = member_key(draft);
+  const std::vector<std::string> args =
+      post_args(name, draft, target->last_id(), member, instance_, draft.lapsed ? "lapse" : "all");
   const std::vector<std::string_view> key_views(keys.begin(), keys.end());
   const std::vector<std::string_view> arg_views(args.begin(), args.end());
-  const bool sent = link_->eval(script::post, key_views, arg_views, [this, client](redisReply* reply) {
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
-      if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
-        spdlog::warn("redis: the post script failed: {}", text_of(reply));
-      }
-      answer(client, append_result::failure());
-      return;
-    }
-    const std::string_view status = text_of(reply->element[0]);
-    if (status == "gone") {
-      answer(client, append_result::failure());  // a leave said already: nothing to store
-      return;
-    }
-    if (status == "too_many_rooms" || reply->elements < 3) {
-      spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
-                   max_rooms_);
-      answer(client, append_result::failure());
-      return;
-    }
-    auto stored = decode(text_of(reply->element[2]));
-    if (!stored) {
-      answer(client, append_result::failure());
-      return;
-    }
-    if (status == "stored") {
-      if (stored->epoch == proposed_epoch_) {
-        proposed_epoch_ = make_epoch();  // ours became the epoch: never offer it again
-      }
-      deliver(*stored);
-    }
-    answer(client, {stored->message, status == "repeat", false});
-  });
+  const bool sent = link_->eval(
+      script::post, key_views, arg_views,
+      [this, client, target, from = std::move(draft.from)](redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+          if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+            spdlog::warn("redis: the post script failed: {}", text_of(reply));
+          }
+          answer(client, append_result::failure());
+          return;
+        }
+        const std::string_view status = text_of(reply->element[0]);
+        if (status == "held") {
+          // Another instance said the join already: this poll goes on as a member's, with nothing
+          // stored (id 0 moves no cursor).
+          answer(client, {make_message(0, target->name(), {message_type::join, from, {}},
+                                       std::chrono::system_clock::now()),
+                          true, false});
+          return;
+        }
+        if (status == "gone" || status == "kept") {
+          // A leave said already, or one that other instances' polls still hold back: nothing to
+          // store (presence messages have no one waiting for them).
+          answer(client, append_result::failure());
+          return;
+        }
+        if (status == "too_many_rooms" || reply->elements < 3) {
+          spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
+                       max_rooms_);
+          answer(client, append_result::failure());
+          return;
+        }
+        auto stored = decode(text_of(reply->element[2]));
+        if (!stored) {
+          answer(client, append_result::failure());
+          return;
+        }
+        if (status == "stored") {
+          if (stored->epoch == proposed_epoch_) {
+            proposed_epoch_ = make_epoch();  // ours became the epoch: never offer it again
+          }
+          deliver(*stored);
+        }
+        answer(client, {stored->message, status == "repeat", false});
+      });
   if (!sent) {
     answer(client, append_result::failure());
   }

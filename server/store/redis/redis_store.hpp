@@ -26,13 +26,23 @@
 // time the link comes back, every room is read again from where this instance stands: the
 // channel drops what is published while an instance is not subscribed.
 //
-// Presence: each member is named across instances as "<instance>/<client key>". Its join and
-// leave go through the post script like any message, which also keeps the room's member list in
-// Redis; every instance mirrors the other instances' members into its rooms from those joins and
-// leaves (and reads the list whole after each link-up), so /rooms and /who show everyone. Each
-// instance holds a lease in Redis, refreshed every few seconds; an instance that finds another's
-// lease run out (it died without saying goodbye) says the leaves of its members, each stored
-// once however many instances say it.
+// Presence: one client is one member, whichever instances serve it. An HTTP member is named by
+// its client key alone (its polls may land on any instance behind a balancer); a TCP member,
+// whose connection lives on one instance, as "<instance>/<client key>". Joins and leaves go
+// through the post script, which keeps the room's member list in Redis and, per member, the
+// instances that hold it now ("holders"):
+//  * the first instance to take a member stores and publishes its join; another instance that
+//    takes it (the client's next poll landed there) only becomes a holder: no second join;
+//  * an instance that lets go (the client stopped polling there: its presence grace ran out,
+//    or the instance stops) leaves the holders; the leave is said when the last one lets go;
+//  * an explicit leave (POST /rooms/R/leave, TCP /quit) ends the member at once on every
+//    instance: the message names the holders, and each forgets its own membership.
+// Every instance mirrors Redis's member list into its rooms from those joins and leaves (and
+// reads it whole after each link-up); a room shows a client that it serves and mirrors once.
+// Each instance holds a lease in Redis, refreshed every few seconds; an instance that finds
+// another's lease run out (it died without saying goodbye) removes it as a holder of each of its
+// members, so that a member leaves only when no live instance serves it, once however many
+// instances notice.
 //
 // Threads: one thread runs the store's io_context; hiredis and every member marked "loop" are
 // touched by it only. append() and the other entry points are thread-safe.
@@ -101,6 +111,12 @@ class redis_store final : public message_store {
   void sweep_dead_instances();
   std::vector<std::string> post_keys(const std::string& room_name, const std::string& instance,
                                      const std::string& idempotency_key) const;
+  // The post script's arguments (scripts.hpp); `instance` is the holder that says a join or a
+  // leave, `scope` "lapse" or "all" for a leave.
+  std::vector<std::string> post_args(const std::string& room_name, const message_draft& draft,
+                                     std::uint64_t newest_seen, const std::string& member,
+                                     const std::string& instance, std::string_view scope) const;
+  std::string member_key(const message_draft& draft) const;
 
   const endpoint where_;
   const std::string prefix_;

@@ -16,15 +16,47 @@ if #KEYS >= 7 then
 end
 local from = ARGV[6]
 local member = ARGV[11]
-if ARGV[5] == 'leave' and member ~= '' then
-  local entry = redis.call('HGET', KEYS[5], member)
-  if not entry then
-    return {'gone', epoch}
+local instance = ARGV[13]
+local item = ARGV[1] .. '\t' .. member
+local said_by = nil
+if member ~= '' and (ARGV[5] == 'join' or ARGV[5] == 'leave') then
+  local raw = redis.call('HGET', KEYS[5], member)
+  local entry = raw and cjson.decode(raw)
+  if ARGV[5] == 'join' and entry then
+    -- Joined through another instance already: this one holds it too, and nothing is said.
+    entry.holders = entry.holders or {}
+    entry.holders[instance] = 1
+    redis.call('HSET', KEYS[5], member, cjson.encode(entry))
+    redis.call('SADD', KEYS[6], item)
+    return {'held', epoch}
   end
-  redis.call('HDEL', KEYS[5], member)
-  redis.call('SREM', KEYS[6], ARGV[1] .. '\t' .. member)
-  if from == '' then
-    from = cjson.decode(entry).name
+  if ARGV[5] == 'leave' then
+    if not entry then
+      return {'gone', epoch}
+    end
+    local holders = entry.holders or {}
+    if ARGV[14] == 'all' then
+      -- An explicit leave ends the member on every instance that holds it.
+      said_by = {}
+      for holder, _ in pairs(holders) do
+        redis.call('SREM', ARGV[15] .. holder .. ':members', item)
+        said_by[#said_by + 1] = holder
+      end
+    else
+      -- This instance lets go; the leave is said only when no other instance holds it.
+      holders[instance] = nil
+      redis.call('SREM', KEYS[6], item)
+      if next(holders) ~= nil then
+        entry.holders = holders
+        redis.call('HSET', KEYS[5], member, cjson.encode(entry))
+        return {'kept', epoch}
+      end
+    end
+    redis.call('HDEL', KEYS[5], member)
+    redis.call('SREM', KEYS[6], item)
+    if from == '' then
+      from = entry.name
+    end
   end
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
@@ -43,11 +75,15 @@ local fields = {epoch = epoch, id = id, room = ARGV[1], type = ARGV[5], from = f
 if member ~= '' then
   fields.member = member
   fields.via = ARGV[12]
+  if said_by and #said_by > 0 then
+    fields.holders = said_by
+  end
 end
 local message = cjson.encode(fields)
 if ARGV[5] == 'join' and member ~= '' then
-  redis.call('HSET', KEYS[5], member, cjson.encode({name = from, via = ARGV[12], since_ms = ARGV[8]}))
-  redis.call('SADD', KEYS[6], ARGV[1] .. '\t' .. member)
+  redis.call('HSET', KEYS[5], member,
+             cjson.encode({name = from, via = ARGV[12], since_ms = ARGV[8], holders = {[instance] = 1}}))
+  redis.call('SADD', KEYS[6], item)
 end
 redis.call('RPUSH', KEYS[4], message)
 redis.call('LTRIM', KEYS[4], -tonumber(ARGV[4]), -1)

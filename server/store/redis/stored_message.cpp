@@ -55,6 +55,13 @@ std::optional<stored_message> decode(std::string_view json) {
     out.member = *member;
     const std::string* via = text("via");
     out.via = via != nullptr && *via == "tcp" ? member_via::tcp : member_via::http;
+    if (const auto holders = doc.find("holders"); holders != doc.end() && holders->is_array()) {
+      for (const auto& holder : *holders) {
+        if (holder.is_string()) {
+          out.holders.push_back(holder.get<std::string>());
+        }
+      }
+    }
   }
   return out;
 }

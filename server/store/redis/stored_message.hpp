@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/message.hpp"
 
@@ -16,6 +17,8 @@ struct stored_message {
   message_ptr message;
   std::string member{};  // a join or leave: the member, named across instances ("" otherwise)
   member_via via = member_via::http;
+  // An explicit leave: the instances that served the member, each of which forgets it.
+  std::vector<std::string> holders{};
 };
 
 // nullopt for anything that is not a well-formed stored message (never trusted blindly: Redis

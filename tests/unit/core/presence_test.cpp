@@ -103,4 +103,50 @@ TEST(RoomPresence, ExpiryEmitsLeaves) {
   EXPECT_EQ(r.read(1, 10).messages.at(0)->type, message_type::leave);
 }
 
+// Behind Redis a client that this instance serves is also in the mirror of every instance's
+// members (same key): it is listed and counted once.
+TEST(RoomPresence, AClientServedHereAndMirroredIsListedOnce) {
+  room r("lobby", 100);
+  ASSERT_TRUE(r.admit("http:c1", "alice", member_via::http));
+  r.mirror_join("http:c1", {"alice", member_via::http, std::chrono::system_clock::now()});
+  r.mirror_join("http:c2", {"bob", member_via::http, std::chrono::system_clock::now()});
+  EXPECT_EQ(r.member_count(), 2u);
+  ASSERT_EQ(r.members().size(), 2u);
+  // Forgotten here (it left everywhere): no leave to say, the mirror still lists it until its
+  // leave arrives.
+  EXPECT_TRUE(r.forget("http:c1"));
+  EXPECT_FALSE(r.is_member("http:c1"));
+  EXPECT_EQ(r.member_count(), 2u);
+  r.mirror_leave("http:c1");
+  EXPECT_EQ(r.member_count(), 1u);
+}
+
+// A client served by another instance may ask to leave here: the leave names it.
+TEST(RoomPresence, AMirroredMemberCanBeDismissedHere) {
+  room r("lobby", 100);
+  r.mirror_join("http:c2", {"bob", member_via::http, std::chrono::system_clock::now()});
+  const auto leave = r.dismiss("http:c2");
+  ASSERT_TRUE(leave);
+  EXPECT_EQ(leave->from, "bob");
+  EXPECT_EQ(leave->member, "http:c2");
+  EXPECT_FALSE(leave->lapsed);
+  EXPECT_EQ(r.member_count(), 0u);
+  EXPECT_FALSE(r.dismiss("http:c2"));
+}
+
+// Leaves of the grace and of a clean stop are lapses: a shared store says them only when no
+// other instance serves the member.
+TEST(RoomPresence, ExpiryAndAStopAreLapses) {
+  room r("lobby", 100);
+  ASSERT_TRUE(r.admit("http:c1", "alice", member_via::http));
+  ASSERT_TRUE(r.admit("http:c2", "bob", member_via::http));
+  const auto expired = r.expire(seconds(-1));
+  ASSERT_EQ(expired.size(), 2u);
+  EXPECT_TRUE(expired[0].lapsed);
+  ASSERT_TRUE(r.admit("http:c3", "carol", member_via::http));
+  const auto stopped = r.dismiss_all();
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_TRUE(stopped[0].lapsed);
+}
+
 }  // namespace pollchat

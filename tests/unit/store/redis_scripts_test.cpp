@@ -2,6 +2,8 @@
 #include "store/redis/scripts.hpp"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "redis_process.hpp"
@@ -121,13 +123,16 @@ TEST_F(RedisScripts, KeepsTheNewestHistoryAndReadsAfterACursor) {
   EXPECT_EQ(read(lobby, 10, 100).size(), 3U);  // nothing after the newest
 }
 
-// A join or leave of `member` on instance i1.
+// A join or leave of `member` said by `instance` (a leave: "lapse" or "all").
 std::vector<std::string> presence_change(redis_process& redis, const std::string& type,
-                                         const std::string& from, const std::string& member) {
+                                         const std::string& from, const std::string& member,
+                                         const std::string& instance = "i1",
+                                         const std::string& scope = "lapse") {
   return lines(redis.command({"EVAL", std::string(post_script), "6", "P:epoch", "P:rooms",
                               "P:room:lobby:last", "P:room:lobby:log", "P:room:lobby:members",
-                              "P:instance:i1:members", "lobby", "e", "1000", "1000", type, from,
-                              "", "1765000000123", "P:messages", "0", member, "tcp"}));
+                              "P:instance:" + instance + ":members", "lobby", "e", "1000", "1000",
+                              type, from, "", "1765000000123", "P:messages", "0", member, "tcp",
+                              instance, scope, "P:instance:"}));
 }
 
 TEST_F(RedisScripts, KeepsTheMembersAndStoresEachLeaveOnce) {
@@ -148,6 +153,45 @@ TEST_F(RedisScripts, KeepsTheMembersAndStoresEachLeaveOnce) {
   EXPECT_EQ(redis_.command({"SCARD", "P:instance:i1:members"}), "0");
   // Its own instance saying goodbye as well stores nothing more.
   EXPECT_EQ(presence_change(redis_, "leave", "carol", "i1/tcp:7")[0], "gone");
+  EXPECT_EQ(redis_.command({"GET", "P:room:lobby:last"}), "2");
+}
+
+TEST_F(RedisScripts, AMemberServedByTwoInstancesJoinsOnceAndLeavesWhenTheLastLetsGo) {
+  ASSERT_TRUE(redis_.running());
+  ASSERT_EQ(presence_change(redis_, "join", "dan", "http:d", "i1")[0], "stored");
+  // Its next poll lands on i2: i2 holds it too, nothing is said.
+  EXPECT_EQ(presence_change(redis_, "join", "dan", "http:d", "i2")[0], "held");
+  EXPECT_EQ(redis_.command({"SMEMBERS", "P:instance:i2:members"}), "lobby\thttp:d");
+  // i1's grace runs out while i2 serves it: kept.
+  EXPECT_EQ(presence_change(redis_, "leave", "", "http:d", "i1")[0], "kept");
+  EXPECT_EQ(redis_.command({"HLEN", "P:room:lobby:members"}), "1");
+  EXPECT_EQ(redis_.command({"SCARD", "P:instance:i1:members"}), "0");
+  // A lapse of an instance that no longer holds it changes nothing.
+  EXPECT_EQ(presence_change(redis_, "leave", "", "http:d", "i1")[0], "kept");
+  // The last holder lets go: the one leave.
+  const auto leave = presence_change(redis_, "leave", "", "http:d", "i2");
+  ASSERT_EQ(leave[0], "stored");
+  EXPECT_EQ(parsed(leave[2])["from"], "dan");
+  EXPECT_FALSE(parsed(leave[2]).contains("holders"));
+  EXPECT_EQ(redis_.command({"HLEN", "P:room:lobby:members"}), "0");
+  EXPECT_EQ(redis_.command({"GET", "P:room:lobby:last"}), "2");  // one join, one leave
+}
+
+TEST_F(RedisScripts, AnExplicitLeaveEndsTheMemberOnEveryInstanceAndNamesThem) {
+  ASSERT_TRUE(redis_.running());
+  ASSERT_EQ(presence_change(redis_, "join", "erin", "http:e", "i1")[0], "stored");
+  ASSERT_EQ(presence_change(redis_, "join", "erin", "http:e", "i2")[0], "held");
+  // Asked on i3, which never served it.
+  const auto leave = presence_change(redis_, "leave", "erin", "http:e", "i3", "all");
+  ASSERT_EQ(leave[0], "stored");
+  auto holders = parsed(leave[2])["holders"].get<std::vector<std::string>>();
+  std::sort(holders.begin(), holders.end());
+  EXPECT_EQ(holders, (std::vector<std::string>{"i1", "i2"}));
+  EXPECT_EQ(redis_.command({"HLEN", "P:room:lobby:members"}), "0");
+  EXPECT_EQ(redis_.command({"SCARD", "P:instance:i1:members"}), "0");
+  EXPECT_EQ(redis_.command({"SCARD", "P:instance:i2:members"}), "0");
+  // The holders' lapses that follow say nothing more.
+  EXPECT_EQ(presence_change(redis_, "leave", "", "http:e", "i1")[0], "gone");
   EXPECT_EQ(redis_.command({"GET", "P:room:lobby:last"}), "2");
 }
 
