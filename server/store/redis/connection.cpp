@@ -47,6 +47,8 @@ bool send(redisAsyncContext* context, redisCallbackFn* callback, void* privdata,
                                argv.data(), lengths.data()) == REDIS_OK;
 }
 
+}  // namespace
+
 std::string error_of(const redisReply* reply) {
   if (reply == nullptr) {
     return "the connection was lost";
@@ -56,8 +58,6 @@ std::string error_of(const redisReply* reply) {
   }
   return {};
 }
-
-}  // namespace
 
 std::shared_ptr<connection> connection::create(boost::asio::any_io_executor executor) {
   return std::shared_ptr<connection>(new connection(std::move(executor)));

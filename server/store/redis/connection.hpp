@@ -106,4 +106,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::vector<std::unique_ptr<subscription>> subscriptions_;
 };
 
+// What went wrong with a command, from its reply: Redis's error text, "the connection was lost"
+// when there is no reply, empty when it succeeded.
+std::string error_of(const redisReply* reply);
+
 }  // namespace pollchat::redis

@@ -12,12 +12,6 @@ constexpr std::chrono::milliseconds first_delay{100};
 constexpr std::chrono::milliseconds longest_delay{5000};
 constexpr std::chrono::milliseconds connect_timeout{2000};
 
-std::string error_of(const redisReply* reply) {
-  if (reply == nullptr) return "the connection was lost";
-  if (reply->type == REDIS_REPLY_ERROR) return std::string(reply->str, reply->len);
-  return {};
-}
-
 }  // namespace
 
 std::shared_ptr<link> link::create(boost::asio::any_io_executor executor, endpoint where,
