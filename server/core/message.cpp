@@ -51,8 +51,9 @@ namespace {
 
 // Printable ASCII: a terminal shows it as it is, and it is never part of a multi-byte UTF-8
 // sequence, so a string may be cut before or after it without splitting a code point.
-bool is_plain_text(char c) { return c >= 0x20 && c <= 0x7E; }
-bool is_plain_json(char c) { return is_plain_text(c) && c != '"' && c != '\\'; }
+// (Lambdas rather than functions, so that for_each_run's loop inlines them.)
+constexpr auto is_plain_text = [](char c) { return c >= 0x20 && c <= 0x7E; };
+constexpr auto is_plain_json = [](char c) { return is_plain_text(c) && c != '"' && c != '\\'; };
 
 // Calls `f(run, plain)` for each maximal run of `s` whose bytes are all plain or all not.
 template <typename Plain, typename F>
