@@ -73,7 +73,6 @@ class sqlite_store final : public message_store {
 
   sqlite_store(sqlite::data_dir dir, const config& settings);
   std::string prepare(const config& settings);
-  std::string load_mapped(std::size_t history);
   std::string load(std::size_t history);
   void enqueue(pending p);
 
