@@ -310,6 +310,27 @@ TEST(Persistence, AFullDiskAnswers503KeepsReadsAndRecovers) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST(Persistence, MaxHistoryBytesBoundsWhatIsHeldAsInMemory) {
+  scratch dir;
+  // Two rooms of 100 posts of 4,000 bytes (~12 KB held each: body, JSON and text): ~1.2 MB a
+  // room, under each room's own bound (2 MiB) and --history, but together over the 2 MiB
+  // budget: only the budget makes them shed.
+  server_process server(with_data(dir.data(), {"--max-history-bytes", "2097152",
+                                               "--max-room-bytes", "2097152"}));
+  ASSERT_TRUE(server.started()) << server.log();
+  const std::string body = "body=" + std::string(4000, 'x');
+  for (const std::string room : {"a", "b"}) {
+    for (int k = 0; k < 100; ++k) {
+      const auto res = post(server, "/chat/" + room, body);
+      ASSERT_TRUE(res && res->result_int() == 200) << (res ? res->body() : "no answer");
+    }
+  }
+  const auto a = history_of(server, "a");
+  const auto b = history_of(server, "b");
+  EXPECT_LT(a["messages"].size() + b["messages"].size(), 200u) << "nothing was shed";
+  EXPECT_GT(a["missed"].get<std::uint64_t>() + b["missed"].get<std::uint64_t>(), 0u);
+}
+
 // --- the writer thread beside four I/O threads (also run under ThreadSanitizer) -------------
 // scripts/test runs the PersistenceThreads suite in its TSan build: the store's writer thread
 // hands results to sessions on four I/O threads, and a stop joins it while commits are queued.

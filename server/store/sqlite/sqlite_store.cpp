@@ -159,6 +159,8 @@ std::string sqlite_store::load(std::size_t history) {
   return {};
 }
 
+void sqlite_store::bind(server_state& state) { budget_ = &state.memory; }
+
 void sqlite_store::start() {
   loaded_ = {};  // the rooms hold what they need now (normally taken already)
   keys_pruned_ = std::chrono::steady_clock::now();
@@ -314,7 +316,7 @@ void sqlite_store::commit(std::vector<pending>& batch) {
       }
     }
     row->last_id = id;
-    results[k].message = make_message(id, name, std::move(p.draft), time);
+    results[k].message = make_message(id, name, std::move(p.draft), time, budget_);
     if (!p.key.empty()) {
       keys_in_batch.emplace(name + '\n' + p.key, results[k].message);
     }
@@ -384,6 +386,11 @@ void sqlite_store::commit(std::vector<pending>& batch) {
   }
   for (const auto& [target, messages] : by_room) {
     target->publish(messages);
+  }
+  // Past --max-history-bytes the largest rooms shed their oldest messages, as after an
+  // in-memory post (no room is locked here).
+  if (budget_ != nullptr) {
+    budget_->relieve();
   }
   for (std::size_t k = 0; k < batch.size(); ++k) {
     if (batch[k].client) {
