@@ -136,6 +136,46 @@ TEST(SqliteStore, ReopenLoadsEveryRoomsWindowExactlyAsItWasServed) {
   }
 }
 
+// Enough rooms that the load spreads them over several threads (one per core, 64 rooms a
+// thread at least): every room comes back once, in the order it was created, with its own
+// messages.
+TEST(SqliteStore, ReopenWithManyRoomsLoadsEachRoomOnceInOrder) {
+  scratch_dir dir;
+  const auto c = settings_for(dir.path(), 10);
+  constexpr int rooms = 200;
+  {
+    std::string error;
+    auto store = open_store(c, error);
+    ASSERT_TRUE(store) << error;
+    store->take_loaded();
+    store->start();
+    for (int r = 0; r < rooms; ++r) {
+      auto target = std::make_shared<room>("room-" + std::to_string(r), 10);
+      for (int k = 0; k < 3; ++k) {
+        ASSERT_TRUE(append_and_wait(*store, target,
+                                    text(std::to_string(r) + "/" + std::to_string(k))).message);
+      }
+    }
+    store->close();
+  }
+  std::string error;
+  auto store = open_store(c, error);
+  ASSERT_TRUE(store) << error;
+  const auto loaded = store->take_loaded();
+  ASSERT_EQ(loaded.rooms.size(), static_cast<std::size_t>(rooms));
+  EXPECT_EQ(loaded.messages, static_cast<std::size_t>(rooms) * 3);
+  for (int r = 0; r < rooms; ++r) {
+    const auto& got = loaded.rooms[static_cast<std::size_t>(r)];
+    ASSERT_EQ(got.name, "room-" + std::to_string(r));
+    ASSERT_EQ(got.recent.size(), 3u) << got.name;
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(got.recent[k]->id, k + 1);
+      EXPECT_EQ(got.recent[k]->room, got.name);
+      EXPECT_EQ(got.recent[k]->body, std::to_string(r) + "/" + std::to_string(k));
+    }
+  }
+}
+
 TEST(SqliteStore, KeepsOnlyTheNewestHistoryRowsOnDisk) {
   scratch_dir dir;
   const auto c = settings_for(dir.path(), 5);
