@@ -9,6 +9,9 @@
 #            server_port)
 #   The *-redis kinds are two instances sharing one redis-server (all three under `pin`):
 #   pollers on the first (server_port), posters on the second (post_port).
+#   pollchat-full and pollchat-normal: chat-server with --data-dir on a fresh directory under
+#   ${data_root:-/var/tmp} (a real disk, not tmpfs: the fsync is what is measured) and --sync
+#   full or normal; stop_server deletes that directory.
 #   stop_server                 SIGTERM, up to 5 s grace, then SIGKILL; never anything else
 
 server_pid=""
@@ -16,6 +19,7 @@ server_port=""
 server_pids=""
 post_port=""
 _extra_pids=""  # the *-redis kinds: the second instance and redis-server
+_data_dir=""    # pollchat-full / pollchat-normal: the fresh --data-dir, deleted on stop
 
 # Waits up to 10 s for the "listening on http://HOST:PORT" line the server writes to its log.
 _server_port_from_log() {
@@ -108,6 +112,15 @@ start_server() {
       server_pids=$server_pid
       post_port=$server_port
       ;;
+    pollchat-full|pollchat-normal)
+      _data_dir=$(mktemp -d "${data_root:-/var/tmp}/pollchat-bench-data.XXXXXX")
+      ${pin:-} "$chat_server" --listen 127.0.0.1:0 --post-rate 0 --max-connections 20000 \
+        --data-dir "$_data_dir/data" --sync "${kind#pollchat-}" 2>"$log" &
+      server_pid=$!
+      _server_port_from_log "$log"
+      server_pids=$server_pid
+      post_port=$server_port
+      ;;
     go)
       ${pin:-} "$go_peer" -listen 127.0.0.1:0 2>"$log" &
       server_pid=$!
@@ -183,4 +196,21 @@ stop_server() {
   server_pid=""
   post_port=""
   _extra_pids=""
+  if [ -n "$_data_dir" ]; then
+    rm -rf -- "$_data_dir"
+    _data_dir=""
+  fi
+}
+
+# The store's counters of the running server (pollchat-full/-normal), as one JSON object:
+# {"commits": N, "messages": N, "commit_seconds": S}; {} for a server without them.
+store_metrics_json() {
+  curl -s --max-time 5 "http://127.0.0.1:$server_port/metrics" | awk '
+    $1 == "pollchat_store_commits_total" { c = $2 }
+    $1 == "pollchat_store_batch_messages_total" { m = $2 }
+    $1 == "pollchat_store_commit_seconds_sum" { s = $2 }
+    END {
+      if (c == "") { print "{}"; exit }
+      printf "{\"commits\": %s, \"messages\": %s, \"commit_seconds\": %s}\n", c, m, s
+    }'
 }

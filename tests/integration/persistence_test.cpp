@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <numeric>
 
 #include "integration.hpp"
 
@@ -307,6 +308,122 @@ TEST(Persistence, AFullDiskAnswers503KeepsReadsAndRecovers) {
   const auto ok = json_of(post(server, "/chat", "body=after"));
   EXPECT_EQ(ok["id"], newest + 1);
   EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+TEST(Persistence, MaxHistoryBytesBoundsWhatIsHeldAsInMemory) {
+  scratch dir;
+  // Two rooms of 100 posts of 4,000 bytes (~12 KB held each: body, JSON and text): ~1.2 MB a
+  // room, under each room's own bound (2 MiB) and --history, but together over the 2 MiB
+  // budget: only the budget makes them shed.
+  server_process server(with_data(dir.data(), {"--max-history-bytes", "2097152",
+                                               "--max-room-bytes", "2097152"}));
+  ASSERT_TRUE(server.started()) << server.log();
+  const std::string body = "body=" + std::string(4000, 'x');
+  for (const std::string room : {"a", "b"}) {
+    for (int k = 0; k < 100; ++k) {
+      const auto res = post(server, "/chat/" + room, body);
+      ASSERT_TRUE(res && res->result_int() == 200) << (res ? res->body() : "no answer");
+    }
+  }
+  const auto a = history_of(server, "a");
+  const auto b = history_of(server, "b");
+  EXPECT_LT(a["messages"].size() + b["messages"].size(), 200u) << "nothing was shed";
+  EXPECT_GT(a["missed"].get<std::uint64_t>() + b["missed"].get<std::uint64_t>(), 0u);
+}
+
+// --- the writer thread beside four I/O threads (also run under ThreadSanitizer) -------------
+// scripts/test runs the PersistenceThreads suite in its TSan build: the store's writer thread
+// hands results to sessions on four I/O threads, and a stop joins it while commits are queued.
+
+// Reads the lobby from id 0 until `total` messages came (or 30 s passed); the ids in order.
+std::vector<std::uint64_t> read_all(const server_process& server, std::size_t total) {
+  std::vector<std::uint64_t> ids;
+  std::uint64_t cursor = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (ids.size() < total && std::chrono::steady_clock::now() < deadline) {
+    const auto res = get(server, "/chat?since=" + std::to_string(cursor) + "&timeout=5&limit=1000",
+                         {{"Accept", "application/json"}});
+    if (!res || (res->result_int() != 200 && res->result_int() != 204)) break;
+    if (res->result_int() == 204) continue;
+    const auto page = nlohmann::json::parse(res->body());
+    for (const auto& m : page["messages"]) ids.push_back(m["id"]);
+    cursor = page["next"];
+  }
+  return ids;
+}
+
+TEST(PersistenceThreads, ConcurrentPostersAndPollersSeeEveryMessageOnceOnFourThreads) {
+  scratch dir;
+  constexpr int posters = 4, per_poster = 25, pollers = 4;
+  constexpr std::size_t total = posters * per_poster;
+  std::vector<std::vector<std::uint64_t>> seen(pollers);
+  std::atomic<int> refused{0};
+  {
+    server_process server(with_data(dir.data(), {"--threads", "4"}));
+    ASSERT_TRUE(server.started()) << server.log();
+    std::vector<std::thread> threads;
+    for (int r = 0; r < pollers; ++r) {
+      threads.emplace_back([&, r] { seen[static_cast<std::size_t>(r)] = read_all(server, total); });
+    }
+    for (int t = 0; t < posters; ++t) {
+      threads.emplace_back([&, t] {
+        for (int k = 0; k < per_poster; ++k) {
+          const auto res = post(server, "/chat", fmt_body(t, k));
+          if (!res || res->result_int() != 200) ++refused;
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(server.stop(SIGTERM), 0) << server.log();
+  }
+  EXPECT_EQ(refused.load(), 0);
+  std::vector<std::uint64_t> every(total);
+  std::iota(every.begin(), every.end(), 1);
+  for (const auto& ids : seen) EXPECT_EQ(ids, every);  // each once, in order, none missing
+  server_process again(with_data(dir.data()));
+  ASSERT_TRUE(again.started()) << again.log();
+  EXPECT_EQ(history_of(again)["messages"].size(), total);
+}
+
+TEST(PersistenceThreads, StopWhileCommitsAreInFlightKeepsEveryAnsweredPost) {
+  scratch dir;
+  std::map<std::uint64_t, nlohmann::json> acknowledged;
+  {
+    // Slow commits (a test hook): the stop lands while posts wait for one.
+    server_process server(with_data(dir.data(), {"--threads", "4"}),
+                          {{"CHAT_TEST_COMMIT_DELAY_MS", "20"}});
+    ASSERT_TRUE(server.started()) << server.log();
+    std::mutex mutex;
+    std::vector<std::thread> posters;
+    test_connection parked(server.port());
+    ASSERT_TRUE(parked.send(make_request("GET", "/chat/quiet?since=0&timeout=30")));
+    for (int t = 0; t < 6; ++t) {
+      posters.emplace_back([&, t] {
+        for (int k = 0; k < 500; ++k) {
+          const auto res = post(server, "/chat", fmt_body(t, k));
+          if (!res || res->result_int() != 200) break;  // stopping: refused or closed
+          const auto m = nlohmann::json::parse(res->body());
+          const std::lock_guard lock(mutex);
+          acknowledged[m["id"].get<std::uint64_t>()] = m;
+        }
+      });
+    }
+    ASSERT_TRUE(wait_until([&] { const std::lock_guard lock(mutex); return acknowledged.size() >= 20; }, 20s));
+    EXPECT_EQ(server.stop(SIGTERM, 30s), 0) << server.log();
+    for (auto& p : posters) p.join();
+    EXPECT_TRUE(parked.read_response(5s));  // answered by the drain, not left hanging
+  }
+  server_process again(with_data(dir.data()));
+  ASSERT_TRUE(again.started()) << again.log();
+  const auto after = history_of(again);
+  std::map<std::uint64_t, nlohmann::json> kept;
+  for (const auto& m : after["messages"]) kept[m["id"].get<std::uint64_t>()] = m;
+  for (const auto& [id, m] : acknowledged) {
+    ASSERT_TRUE(kept.contains(id)) << "answered id " << id << " lost";
+    EXPECT_EQ(kept[id], m);
+  }
+  std::uint64_t expected = 1;
+  for (const auto& [id, m] : kept) EXPECT_EQ(id, expected++);
 }
 
 }  // namespace

@@ -13,11 +13,21 @@
 // version. upgrade() runs every step from the file's version to schema_version in one
 // transaction, so a new version adds a step to the list and nothing else.
 
+#include <cstdint>
 #include <string>
 
+#include "core/message.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
 
 namespace pollchat::sqlite {
+
+// messages.type: 0 a message, 1 a join, 2 a leave.
+inline std::int64_t type_to_column(message_type type) {
+  return type == message_type::join ? 1 : type == message_type::leave ? 2 : 0;
+}
+inline message_type type_from_column(std::int64_t value) {
+  return value == 1 ? message_type::join : value == 2 ? message_type::leave : message_type::message;
+}
 
 inline constexpr int schema_version = 1;
 inline constexpr int application_id = 0x70636874;  // "pcht"

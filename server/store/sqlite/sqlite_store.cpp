@@ -7,6 +7,7 @@
 
 #include "core/idempotency_cache.hpp"
 #include "core/server_state.hpp"
+#include "store/sqlite/room_loader.hpp"
 #include "store/sqlite/schema.hpp"
 
 namespace pollchat {
@@ -20,33 +21,6 @@ constexpr auto key_prune_interval = std::chrono::seconds(60);
 
 std::int64_t to_millis(system_clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-
-system_clock::time_point from_millis(std::int64_t ms) {
-  return system_clock::time_point(milliseconds(ms));
-}
-
-message_type type_from_column(std::int64_t value) {
-  switch (value) {
-    case 1:
-      return message_type::join;
-    case 2:
-      return message_type::leave;
-    default:
-      return message_type::message;
-  }
-}
-
-std::int64_t type_to_column(message_type type) {
-  switch (type) {
-    case message_type::join:
-      return 1;
-    case message_type::leave:
-      return 2;
-    case message_type::message:
-      break;
-  }
-  return 0;
 }
 
 // A hook for the tests that prove readers never see an uncommitted message: every commit is
@@ -160,67 +134,32 @@ std::string sqlite_store::load(std::size_t history) {
     return fmt::format("--data-dir: cannot write '{}': {}", path, db_.error_message());
   }
 
-  sqlite::statement rooms, recent, keys;
-  if (rooms.prepare(db_, "SELECT id, name FROM rooms ORDER BY id") != SQLITE_OK ||
-      recent.prepare(db_,
-                     "SELECT id, type, sender, body, time_ms FROM messages WHERE room = ?1 "
-                     "ORDER BY id DESC LIMIT ?2") != SQLITE_OK ||
-      keys.prepare(db_,
-                   "SELECT k.key, k.stored_ms, m.id, m.type, m.sender, m.body, m.time_ms "
-                   "FROM post_keys k JOIN messages m ON m.room = k.room AND m.id = k.id "
-                   "WHERE k.room = ?1 AND k.stored_ms > ?2 ORDER BY k.stored_ms") != SQLITE_OK) {
+  sqlite::statement rooms;
+  if (rooms.prepare(db_, "SELECT id, name FROM rooms ORDER BY id") != SQLITE_OK) {
     return failed();
   }
-  const auto row_message = [](const sqlite::statement& s, int first, std::string_view room_name) {
-    return make_message(static_cast<std::uint64_t>(s.column_int(first)), room_name,
-                        message_draft{type_from_column(s.column_int(first + 1)),
-                                      std::string(s.column_text(first + 2)),
-                                      std::string(s.column_text(first + 3))},
-                        from_millis(s.column_int(first + 4)));
-  };
-  const std::int64_t key_cutoff =
-      to_millis(system_clock::now() - idempotency_cache::default_ttl);
+  std::vector<sqlite::room_row_ref> refs;
   while ((rc = rooms.step()) == SQLITE_ROW) {
-    loaded_room r;
-    const std::int64_t room_id = rooms.column_int(0);
-    r.name = std::string(rooms.column_text(1));
-    recent.bind(1, room_id);
-    recent.bind(2, static_cast<std::int64_t>(history));
-    while ((rc = recent.step()) == SQLITE_ROW) {
-      r.recent.push_back(row_message(recent, 0, r.name));
-    }
-    recent.reset();
-    if (rc != SQLITE_DONE) {
-      return failed();
-    }
-    std::reverse(r.recent.begin(), r.recent.end());
-    keys.bind(1, room_id);
-    keys.bind(2, key_cutoff);
-    while ((rc = keys.step()) == SQLITE_ROW) {
-      const auto id = static_cast<std::uint64_t>(keys.column_int(2));
-      message_ptr m;
-      // The key's message is usually in the window already: share it.
-      if (!r.recent.empty() && id >= r.recent.front()->id) {
-        m = r.recent[id - r.recent.front()->id];
-      } else {
-        m = row_message(keys, 2, r.name);
-      }
-      r.keys.push_back({std::string(keys.column_text(0)), std::move(m),
-                        from_millis(keys.column_int(1))});
-    }
-    keys.reset();
-    if (rc != SQLITE_DONE) {
-      return failed();
-    }
-    rooms_[r.name] = room_row{room_id, r.recent.empty() ? 0 : r.recent.back()->id};
-    loaded_.messages += r.recent.size();
-    loaded_.rooms.push_back(std::move(r));
+    refs.push_back({rooms.column_int(0), std::string(rooms.column_text(1))});
   }
   if (rc != SQLITE_DONE) {
     return failed();
   }
+  const std::int64_t key_cutoff =
+      to_millis(system_clock::now() - idempotency_cache::default_ttl);
+  if (std::string why = sqlite::load_rooms(path, db_, refs, history, key_cutoff, loaded_.rooms);
+      !why.empty()) {
+    return fmt::format("--data-dir: cannot read '{}': {}", path, why);
+  }
+  for (std::size_t k = 0; k < refs.size(); ++k) {
+    const auto& recent = loaded_.rooms[k].recent;
+    rooms_[refs[k].name] = room_row{refs[k].id, recent.empty() ? 0 : recent.back()->id};
+    loaded_.messages += recent.size();
+  }
   return {};
 }
+
+void sqlite_store::bind(server_state& state) { budget_ = &state.memory; }
 
 void sqlite_store::start() {
   loaded_ = {};  // the rooms hold what they need now (normally taken already)
@@ -358,7 +297,7 @@ void sqlite_store::commit(std::vector<pending>& batch) {
     const message_draft& d = p.draft;
     insert_message_.bind(1, row->id);
     insert_message_.bind(2, static_cast<std::int64_t>(id));
-    insert_message_.bind(3, type_to_column(d.type));
+    insert_message_.bind(3, sqlite::type_to_column(d.type));
     insert_message_.bind(4, d.from);
     insert_message_.bind(5, d.body);
     insert_message_.bind(6, to_millis(time));
@@ -377,7 +316,7 @@ void sqlite_store::commit(std::vector<pending>& batch) {
       }
     }
     row->last_id = id;
-    results[k].message = make_message(id, name, std::move(p.draft), time);
+    results[k].message = make_message(id, name, std::move(p.draft), time, budget_);
     if (!p.key.empty()) {
       keys_in_batch.emplace(name + '\n' + p.key, results[k].message);
     }
@@ -447,6 +386,11 @@ void sqlite_store::commit(std::vector<pending>& batch) {
   }
   for (const auto& [target, messages] : by_room) {
     target->publish(messages);
+  }
+  // Past --max-history-bytes the largest rooms shed their oldest messages, as after an
+  // in-memory post (no room is locked here).
+  if (budget_ != nullptr) {
+    budget_->relieve();
   }
   for (std::size_t k = 0; k < batch.size(); ++k) {
     if (batch[k].client) {

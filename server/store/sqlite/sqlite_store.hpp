@@ -47,6 +47,8 @@ class sqlite_store final : public message_store {
   ~sqlite_store() override;
 
   loaded_state take_loaded() override { return std::move(loaded_); }
+  // Takes the server's memory budget, which the messages it commits are charged to.
+  void bind(server_state& state) override;
   // Starts the writer thread.
   void start() override;
 
@@ -90,6 +92,9 @@ class sqlite_store final : public message_store {
   sqlite::statement probe_;
   const std::size_t history_;
   const std::chrono::milliseconds test_commit_delay_;  // CHAT_TEST_COMMIT_DELAY_MS, tests only
+  // The server's budget (--max-history-bytes): set by bind() before start(), then read by the
+  // writer only; null in tests that run a store without a server.
+  memory_budget* budget_ = nullptr;
   loaded_state loaded_;
   std::unordered_map<std::string, room_row> rooms_;  // writer thread only (after start)
   std::chrono::steady_clock::time_point keys_pruned_;  // writer thread only

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <string>
 #include <thread>
+#include <vector>
+
+#include "common/utf8.hpp"
 
 namespace pollchat {
 namespace {
@@ -57,6 +62,73 @@ TEST(Message, IndentsContinuationLinesSoNoBodyCanForgeAMessage) {
 
 TEST(Message, ShowsControlCharactersInCaretNotation) {
   EXPECT_EQ(render_text(message_type::message, "eve", "\x1B]0;pwned\x07"), "eve: ^[]0;pwned^G\n");
+}
+
+
+namespace {
+
+// The renderings as they were before their fast paths: one nlohmann dump of the whole string, and
+// common/utf8's rule over each whole line.
+std::string reference_json_string(std::string_view s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string reference_text(std::string_view from, std::string_view body) {
+  std::string out;
+  utf8::append_terminal_safe(out, from);
+  out += ": ";
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = body.find('\n', start);
+    utf8::append_terminal_safe(out, body.substr(start, end - start));
+    out += '\n';
+    if (end == std::string_view::npos) {
+      return out;
+    }
+    out += "  ";
+    start = end + 1;
+  }
+}
+
+// Strings made of the pieces that each rendering treats differently, mixed at random (fixed
+// seed): plain ASCII, quotes, backslashes, controls, DEL, C1, multi-byte UTF-8, bidi and
+// zero-width characters, and bytes that are not UTF-8 at all.
+std::vector<std::string> tricky_strings() {
+  const std::vector<std::string> pieces = {
+      "a",  "hello ", "\"", "\\", "\n", "\t", "\x1B", "\x7F", "\x01", "\xC2\x85", "\xC3\xA9",
+      "\xF0\x9F\x98\x80", "\xE2\x80\xAE", "\xE2\x80\x8B", "\xC3", "\xFF", "\x80", "/", "<", "~"};
+  std::mt19937 random(20261206);
+  std::vector<std::string> out = {"", "plain", "\xC3", "a\xC3" "b", "\xF0\x9F\x98"};
+  for (int k = 0; k < 2000; ++k) {
+    std::string s;
+    const auto count = random() % 12;
+    for (unsigned i = 0; i < count; ++i) {
+      s += pieces[random() % pieces.size()];
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Message, RendersJsonExactlyAsOneEncoderPassOverTheWholeString) {
+  for (const auto& s : tricky_strings()) {
+    const auto m = make_message(7, "r", {message_type::message, "a", s}, at_millis(0));
+    const std::string expected = R"({"id":7,"room":"r","type":"message","from":"a","body":)" +
+                                 reference_json_string(s) +
+                                 R"(,"time":"1970-01-01T00:00:00.000Z"})";
+    ASSERT_EQ(m->json, expected) << "body bytes: " << nlohmann::json(s).dump(-1, ' ', true,
+                                                     nlohmann::json::error_handler_t::replace);
+  }
+}
+
+TEST(Message, RendersTextExactlyAsTheTerminalRuleOverEachWholeLine) {
+  for (const auto& s : tricky_strings()) {
+    ASSERT_EQ(render_text(message_type::message, s, s), reference_text(s, s))
+        << "bytes: " << nlohmann::json(s).dump(-1, ' ', true,
+                                               nlohmann::json::error_handler_t::replace);
+  }
 }
 
 }  // namespace pollchat

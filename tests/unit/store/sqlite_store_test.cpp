@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <map>
 
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -75,6 +76,104 @@ TEST(SqliteStore, ReopenKeepsEpochRoomsMessagesAndKeys) {
   r->restore(lobby.recent);
   store->start();
   EXPECT_EQ(append_and_wait(*store, r, text("after")).message->id, 3u);
+}
+
+// What a restart loads is what was served, to the byte: each room's newest --history messages
+// in id order, every type, names and bodies with quotes, line breaks, controls and multi-byte
+// characters, rendered as JSON and as text exactly as when they were committed. Catches a load
+// that renders differently, drops or reorders rows, or gets the window wrong.
+TEST(SqliteStore, ReopenLoadsEveryRoomsWindowExactlyAsItWasServed) {
+  scratch_dir dir;
+  constexpr std::size_t history = 5;
+  const auto c = settings_for(dir.path(), history);
+  const std::vector<message_draft> drafts = {
+      {message_type::join, "z\u00f6e \"q\"", {}},
+      {message_type::message, "alice", "plain words"},
+      {message_type::message, "b\xC3\xB6" "b", "quote \" back\\slash\nsecond line\ttab"},
+      {message_type::message, "eve", "esc\x1B[31m bell\x07 del\x7F"},
+      {message_type::message, "mallory", "bidi \xE2\x80\xAE zero\xE2\x80\x8Bwidth \xF0\x9F\x98\x80"},
+      {message_type::message, "carol", std::string(3000, 'x') + "\xC3\xA9"},
+      {message_type::leave, "z\u00f6e \"q\"", {}},
+      {message_type::message, "dave", "</script><b>&amp;"},
+  };
+  std::map<std::string, std::vector<message_ptr>> served;  // room -> what the commits returned
+  {
+    std::string error;
+    auto store = open_store(c, error);
+    ASSERT_TRUE(store) << error;
+    store->take_loaded();
+    store->start();
+    for (const std::string name : {"lobby", "dev", "a-much-longer-room-name-than-sso"}) {
+      auto target = std::make_shared<room>(name, history);
+      for (const auto& d : drafts) {
+        served[name].push_back(append_and_wait(*store, target, d).message);
+        ASSERT_TRUE(served[name].back());
+      }
+    }
+    store->close();
+  }
+  std::string error;
+  auto store = open_store(c, error);
+  ASSERT_TRUE(store) << error;
+  const auto loaded = store->take_loaded();
+  ASSERT_EQ(loaded.rooms.size(), served.size());
+  EXPECT_EQ(loaded.messages, served.size() * history);
+  for (const auto& r : loaded.rooms) {
+    const auto& all = served.at(r.name);
+    ASSERT_EQ(r.recent.size(), history) << r.name;
+    for (std::size_t k = 0; k < history; ++k) {
+      const message& got = *r.recent[k];
+      const message& want = *all[all.size() - history + k];
+      EXPECT_EQ(got.id, want.id);
+      EXPECT_EQ(got.room, r.name);
+      EXPECT_EQ(got.type, want.type);
+      EXPECT_EQ(got.from, want.from);
+      EXPECT_EQ(got.body, want.body);
+      EXPECT_EQ(got.time, want.time);
+      EXPECT_EQ(got.json, want.json);
+      EXPECT_EQ(got.text, want.text);
+    }
+  }
+}
+
+// Enough rooms that the load spreads them over several threads (one per core, 64 rooms a
+// thread at least): every room comes back once, in the order it was created, with its own
+// messages.
+TEST(SqliteStore, ReopenWithManyRoomsLoadsEachRoomOnceInOrder) {
+  scratch_dir dir;
+  const auto c = settings_for(dir.path(), 10);
+  constexpr int rooms = 200;
+  {
+    std::string error;
+    auto store = open_store(c, error);
+    ASSERT_TRUE(store) << error;
+    store->take_loaded();
+    store->start();
+    for (int r = 0; r < rooms; ++r) {
+      auto target = std::make_shared<room>("room-" + std::to_string(r), 10);
+      for (int k = 0; k < 3; ++k) {
+        ASSERT_TRUE(append_and_wait(*store, target,
+                                    text(std::to_string(r) + "/" + std::to_string(k))).message);
+      }
+    }
+    store->close();
+  }
+  std::string error;
+  auto store = open_store(c, error);
+  ASSERT_TRUE(store) << error;
+  const auto loaded = store->take_loaded();
+  ASSERT_EQ(loaded.rooms.size(), static_cast<std::size_t>(rooms));
+  EXPECT_EQ(loaded.messages, static_cast<std::size_t>(rooms) * 3);
+  for (int r = 0; r < rooms; ++r) {
+    const auto& got = loaded.rooms[static_cast<std::size_t>(r)];
+    ASSERT_EQ(got.name, "room-" + std::to_string(r));
+    ASSERT_EQ(got.recent.size(), 3u) << got.name;
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(got.recent[k]->id, k + 1);
+      EXPECT_EQ(got.recent[k]->room, got.name);
+      EXPECT_EQ(got.recent[k]->body, std::to_string(r) + "/" + std::to_string(k));
+    }
+  }
 }
 
 TEST(SqliteStore, KeepsOnlyTheNewestHistoryRowsOnDisk) {
