@@ -605,7 +605,7 @@ void http_session::finish_append(append_result result) {
     poll_plan plan = std::move(*joining_);
     joining_.reset();
     if (result.failed) {
-      send(router::store_unavailable(), !keep_alive_);
+      send(router_.refused_append(result), !keep_alive_);
       return;
     }
     if (plan.since_arrival) {

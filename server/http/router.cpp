@@ -176,6 +176,12 @@ response router::shutting_down() {
   return res;
 }
 
+response router::refused_append(const append_result& refused) const {
+  // The instances together hold --max-rooms (the shared count in Redis): the same answer as a
+  // single server's full room table, not an outage.
+  return refused.rooms_full ? too_many_rooms(state_.settings.max_rooms) : store_unavailable();
+}
+
 response router::store_unavailable() {
   auto res = error({http::status::service_unavailable, "store_unavailable",
                     "the server cannot store messages right now (its disk or its Redis is failing "
@@ -358,7 +364,7 @@ route_result router::post_message(const request& req, const urls::params_view& q
 
 response router::answer_post(const post_plan& plan, const append_result& stored) {
   if (stored.failed) {
-    return store_unavailable();
+    return refused_append(stored);
   }
   if (!stored.repeated) {
     state_.counters.posts_total.fetch_add(1, std::memory_order_relaxed);

@@ -75,6 +75,10 @@ class router {
   // The answer to a post once the store is done with it.
   response answer_post(const post_plan& plan, const append_result& stored);
 
+  // A post or a join the store did not take: store_unavailable, or too_many_rooms when the
+  // instances sharing the store hold --max-rooms between them.
+  response refused_append(const append_result& refused) const;
+
   static response error(const api_error& e);
   static response shutting_down();
   static response store_unavailable();

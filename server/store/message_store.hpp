@@ -40,9 +40,11 @@ struct server_state;
 struct append_result {
   message_ptr message;    // the stored message, or the earlier one for a repeated key
   bool repeated = false;  // the Idempotency-Key was seen before: nothing was stored
-  bool failed = false;    // the store could not write (store_unavailable): nothing was stored
+  bool failed = false;    // nothing was stored: the store could not write (store_unavailable)
+  bool rooms_full = false;  // ... or, with `failed`, a shared store holds --max-rooms rooms
 
-  static append_result failure() { return {nullptr, false, true}; }
+  static append_result failure() { return {nullptr, false, true, false}; }
+  static append_result refused_room() { return {nullptr, false, true, true}; }
 };
 
 // Who waits for an append that does not complete inline (a session). Called on the store's

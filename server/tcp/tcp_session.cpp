@@ -232,7 +232,9 @@ void tcp_session::store(message_draft draft) {
 
 void tcp_session::stored(append_result result) {
   --storing_;
-  if (result.failed) {
+  if (result.failed && result.rooms_full) {
+    say("* the servers hold their maximum number of rooms; that was not sent");
+  } else if (result.failed) {
     say("* the server cannot store messages right now; that was not sent");
   } else if (result.message->room == room_->name()) {  // not a room it has left since
     if (result.message->type == message_type::message) {

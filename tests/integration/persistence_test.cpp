@@ -331,6 +331,33 @@ TEST(Persistence, MaxHistoryBytesBoundsWhatIsHeldAsInMemory) {
   EXPECT_GT(a["missed"].get<std::uint64_t>() + b["missed"].get<std::uint64_t>(), 0u);
 }
 
+// A key whose message the budget shed from memory is still answered from the disk: a retry
+// within its ten minutes never stores a second message.
+TEST(Persistence, AKeyShedFromMemoryIsStillAnsweredFromTheDisk) {
+  scratch dir;
+  server_process server(with_data(dir.data(), {"--max-history-bytes", "2097152",
+                                               "--max-room-bytes", "2097152"}));
+  ASSERT_TRUE(server.started()) << server.log();
+  const header_list key{{"Idempotency-Key", "retry-me"}};
+  const auto first = post(server, "/chat/a", "body=the first", key);
+  ASSERT_TRUE(first && first->result_int() == 200);
+  const auto first_doc = nlohmann::json::parse(first->body());
+  const std::string body = "body=" + std::string(4000, 'x');
+  for (const std::string room : {"a", "b"}) {
+    for (int k = 0; k < 100; ++k) {
+      const auto res = post(server, "/chat/" + room, body);
+      ASSERT_TRUE(res && res->result_int() == 200) << (res ? res->body() : "no answer");
+    }
+  }
+  ASSERT_GT(history_of(server, "a")["missed"].get<std::uint64_t>(), 0u) << "nothing was shed";
+  const auto last_before = history_of(server, "a")["next"].get<std::uint64_t>();
+
+  const auto again = post(server, "/chat/a", "body=the first", key);
+  ASSERT_TRUE(again && again->result_int() == 200);
+  EXPECT_EQ(nlohmann::json::parse(again->body()), first_doc);
+  EXPECT_EQ(history_of(server, "a")["next"].get<std::uint64_t>(), last_before) << "stored twice";
+}
+
 // --- the writer thread beside four I/O threads (also run under ThreadSanitizer) -------------
 // scripts/test runs the PersistenceThreads suite in its TSan build: the store's writer thread
 // hands results to sessions on four I/O threads, and a stop joins it while commits are queued.

@@ -197,6 +197,34 @@ TEST_F(RedisPresence, AnInstanceStoppedCleanlyWhileAnotherServesTheClientSaysNoL
   EXPECT_EQ(listed(*b_, "stopped"), one);
 }
 
+// An instance that stands still past its lease (stopped by a signal here; a starved VM in life)
+// is swept by the others, which let go of its holds; when it runs again it says them again, so
+// that a client it still serves does not leave when the other instance's grace runs out.
+TEST(RedisPresenceStall, AnInstanceSweptWhileItStoodStillHoldsItsMembersAgain) {
+  redis_process redis;
+  ASSERT_TRUE(redis.running());
+  // A grace (4 s) longer than B's stall (2.5 s), which is longer than the lease (1 s): B keeps
+  // the client as its member throughout, while A sweeps B's holds.
+  std::vector<std::string> args{"--redis", redis.url(), "--post-rate", "0", "--presence-grace", "4"};
+  server_process a(args, short_lease), b(args, short_lease);
+  ASSERT_TRUE(wait_until([&] { return healthy(a) && healthy(b); }, 10s));
+  const std::vector<std::string> one{"sleeper"};
+  hop({&a, &b}, "stall", "c-sleeper", "sleeper", 1200ms);
+  ASSERT_TRUE(poll_as(b, "stall", "c-sleeper", "sleeper"));
+  ASSERT_TRUE(wait_until([&] { return listed(a, "stall") == one && listed(b, "stall") == one; }, 5s));
+
+  ASSERT_EQ(::kill(b.pid(), SIGSTOP), 0);
+  hop({&a}, "stall", "c-sleeper", "sleeper", 2500ms);
+  ASSERT_EQ(::kill(b.pid(), SIGCONT), 0);
+  ASSERT_NE(a.log().find("stopped renewing its lease"), std::string::npos) << a.log();
+
+  // The client now polls only B, past A's grace: A lets go, and B must still hold it.
+  hop({&b}, "stall", "c-sleeper", "sleeper", 6s);
+  EXPECT_EQ(presence_of(a, "stall", "sleeper"), (said{1, 0})) << "A:\n" << a.log() << "\nB:\n" << b.log();
+  EXPECT_EQ(listed(a, "stall"), one);
+  EXPECT_EQ(listed(b, "stall"), one);
+}
+
 // An instance lets go of a member while Redis is away (its lapse is refused): once Redis is
 // back, the instance says it, and nobody lists the member any longer.
 TEST(RedisPresenceOutage, ALeaveRefusedWhileRedisWasAwayIsSaidWhenItIsBack) {

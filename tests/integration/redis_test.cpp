@@ -146,6 +146,24 @@ TEST(Redis, AKeyRepeatedOnAnotherInstanceStoresNothing) {
   EXPECT_EQ(redis.command({"GET", "pollchat:room:ops:last"}), "1");
 }
 
+TEST(Redis, ANewRoomPastTheSharedMaxRoomsIsRefusedWith429LikeOneServer) {
+  redis_process redis;
+  ASSERT_TRUE(redis.running());
+  server_process a(on(redis, {"--max-rooms", "3"}));
+  ASSERT_TRUE(wait_until([&] { return healthy(a); }, 10s));
+  // Two rooms other instances made that A has not heard of yet (a race between instances, or
+  // news A missed): A holds two rooms of its own (the lobby and one), the instances three.
+  ASSERT_EQ(redis.command({"SADD", "pollchat:rooms", "elsewhere-1", "elsewhere-2"}), "2");
+  ASSERT_EQ(post(a, "/chat/one", form_body("first"))->result_int(), 200);
+  const auto refused = post(a, "/chat/two", form_body("second"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 429) << refused->body();
+  EXPECT_EQ(json_of(refused)["error"], "too_many_rooms");
+  EXPECT_EQ(redis.command({"SCARD", "pollchat:rooms"}), "3");
+  // An existing room still takes posts.
+  EXPECT_EQ(post(a, "/chat/one", form_body("more"))->result_int(), 200);
+}
+
 TEST(Redis, WithoutRedisPostsAnswer503AndReadsGoOnThenEverythingResumes) {
   redis_process redis({"--appendonly", "yes", "--appendfsync", "always"});
   ASSERT_TRUE(redis.running());

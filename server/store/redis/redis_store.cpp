@@ -160,6 +160,7 @@ std::vector<std::string> redis_store::post_args(
 
 void redis_store::on_link(bool up, const std::string& why) {
   if (!up) {
+    lease_held_ = false;
     if (ready_.exchange(false) || outages_.load() == 0) {
       spdlog::warn("redis: {}:{} unreachable ({}); posts answer 503 store_unavailable until it "
                    "is back",
@@ -211,8 +212,11 @@ void redis_store::adopt_epoch() {
 
 void redis_store::resync_all() {
   for (const auto& r : state_->rooms.list()) {
-    read_members(r);
+    // The catch-up read first: Redis answers a connection's commands in order, so the joins
+    // and leaves missed meanwhile are delivered (an explicit leave making this instance forget
+    // a member) before the member list is compared with ours.
     fetch(r, r->last_id());
+    read_members(r);
   }
 }
 
@@ -246,10 +250,9 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
       return;
     }
     std::unordered_map<std::string, member_info> others;
-    std::unordered_set<std::string> in_redis;
+    std::unordered_set<std::string> held_here;  // members Redis counts this instance a holder of
     for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
       const std::string_view member = text_of(reply->element[i]);
-      in_redis.emplace(member);
       if (member.starts_with(instance_ + "/")) {
         continue;  // our own TCP members: the room lists them itself
       }
@@ -262,8 +265,11 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
       // ours (our lapse was refused while Redis was away): let go now, or it would be listed
       // for as long as this instance lives.
       const auto holders = entry.find("holders");
-      if (holders != entry.end() && holders->is_object() && holders->contains(instance_) &&
-          !target->is_member(std::string(member))) {
+      const bool ours = holders != entry.end() && holders->is_object() && holders->contains(instance_);
+      if (ours) {
+        held_here.emplace(member);
+      }
+      if (ours && !target->is_member(std::string(member))) {
         message_draft lapse{message_type::leave, "", "", std::string(member), member_via::http};
         lapse.lapsed = true;
         append(target, std::move(lapse), {}, nullptr);
@@ -277,11 +283,12 @@ void redis_store::read_members(const std::shared_ptr<room>& target) {
                                      std::chrono::milliseconds(std::atoll(since.c_str()))}});
     }
     target->mirror_reset(std::move(others));
-    // Members this instance serves that Redis does not know: their join was refused while Redis
-    // was away, or this instance's lease ran out meanwhile and another let go in its place. Said
-    // (again) now; a member that another instance took on meanwhile is only held ("held").
+    // Members this instance serves that Redis does not count it a holder of: their join was
+    // refused while Redis was away, or this instance's lease ran out meanwhile and another let
+    // go in its place. Said (again) now; a member that another instance still holds only gains
+    // this one as a holder ("held"), so that its leave waits for this instance too.
     for (auto& own : target->own_members()) {
-      if (own.info.via == member_via::http && !in_redis.contains(own.client)) {
+      if (own.info.via == member_via::http && !held_here.contains(own.client)) {
         append(target,
                {message_type::join, std::move(own.info.name), "", own.client, member_via::http}, {},
                nullptr);
@@ -301,7 +308,21 @@ void redis_store::renew_lease() {
     const std::string instances_key = prefix_ + ":instances";
     const std::string until = std::to_string(now_ms() + lease_.count());
     const std::string_view add[] = {"ZADD", instances_key, until, instance_};
-    link_->command(add, [](redisReply*) {});
+    link_->command(add, [this](redisReply* added) {
+      if (added == nullptr || added->type != REDIS_REPLY_INTEGER) {
+        return;
+      }
+      // ZADD counts the instances it had to add: none while our lease held.
+      if (added->integer > 0 && lease_held_) {
+        spdlog::warn("redis: this instance's lease ran out (it stood still for over {} ms) and "
+                     "its members were let go; saying them again",
+                     lease_.count());
+        for (const auto& r : state_->rooms.list()) {
+          read_members(r);
+        }
+      }
+      lease_held_ = true;
+    });
     sweep_dead_instances();
   }
   lease_timer_.expires_after(lease_ / 4);
@@ -417,7 +438,8 @@ void redis_store::store_message(std::shared_ptr<room> target, message_draft draf
         if (status == "too_many_rooms" || reply->elements < 3) {
           spdlog::warn("redis: a new room was refused: the instances hold --max-rooms ({}) rooms",
                        max_rooms_);
-          answer(client, append_result::failure());
+          answer(client, status == "too_many_rooms" ? append_result::refused_room()
+                                                    : append_result::failure());
           return;
         }
         auto stored = decode(text_of(reply->element[2]));
@@ -448,8 +470,16 @@ void redis_store::answer(const std::shared_ptr<append_client>& client, append_re
 void redis_store::room_created(const std::shared_ptr<room>& created) {
   asio::post(io_, [this, name = created->name()] {
     if (ready_.load()) {
+      // Counted only while the instances hold fewer than --max-rooms between them: a room made
+      // here past that stays empty here (and expires), and its first post is refused by the
+      // post script (429 too_many_rooms). Plain EVAL: once per new room.
+      static constexpr std::string_view add_if_room =
+          "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 or "
+          "redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then "
+          "return redis.call('SADD', KEYS[1], ARGV[1]) end return 0";
       const std::string rooms_key = prefix_ + ":rooms";
-      const std::string_view add[] = {"SADD", rooms_key, name};
+      const std::string max = std::to_string(max_rooms_);
+      const std::string_view add[] = {"EVAL", add_if_room, "1", rooms_key, name, max};
       link_->command(add, [](redisReply*) {});
     }
   });

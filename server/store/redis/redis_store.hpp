@@ -137,6 +137,10 @@ class redis_store final : public message_store {
   // emptied names one of them and is dropped, never taken for a change back.
   std::unordered_set<std::string> retired_epochs_;
   bool epoch_known_ = false;  // loop: an epoch was read from Redis once
+  // Loop: this instance's lease was renewed on the current link. When a renewal finds it gone
+  // anyway (the process stood still past the lease: another instance swept it), its members'
+  // holds are said again.
+  bool lease_held_ = false;
 
   // Thread-safe.
   std::atomic<bool> ready_{false};   // linked, epoch known: appends are taken

@@ -14,6 +14,12 @@ if #KEYS >= 7 then
     return {'repeat', epoch, first}
   end
 end
+-- A new room past the shared --max-rooms is refused before anything is changed: a script that
+-- returns after its edits keeps them.
+local new_room = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
+if new_room and redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+  return {'too_many_rooms', epoch}
+end
 local from = ARGV[6]
 local member = ARGV[11]
 local instance = ARGV[13]
@@ -59,10 +65,7 @@ if member ~= '' and (ARGV[5] == 'join' or ARGV[5] == 'leave') then
     end
   end
 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then
-  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then
-    return {'too_many_rooms', epoch}
-  end
+if new_room then
   redis.call('SADD', KEYS[2], ARGV[1])
 end
 local id = redis.call('INCR', KEYS[3])

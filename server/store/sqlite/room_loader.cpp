@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 
 #include "store/sqlite/schema.hpp"
@@ -49,7 +50,7 @@ class room_reader {
     recent_.bind(2, static_cast<std::int64_t>(history));
     int rc = 0;
     while ((rc = recent_.step()) == SQLITE_ROW) {
-      r.recent.push_back(row_message(recent_, 0, r.name));
+      r.recent.push_back(message_from_row(recent_, 0, r.name));
     }
     recent_.reset();
     if (rc != SQLITE_DONE) {
@@ -65,7 +66,7 @@ class room_reader {
       if (!r.recent.empty() && id >= r.recent.front()->id) {
         m = r.recent[id - r.recent.front()->id];
       } else {
-        m = row_message(keys_, 2, r.name);
+        m = message_from_row(keys_, 2, r.name);
       }
       r.keys.push_back({std::string(keys_.column_text(0)), std::move(m),
                         system_clock::time_point(milliseconds(keys_.column_int(1)))});
@@ -75,15 +76,6 @@ class room_reader {
   }
 
  private:
-  // A message from the columns (id, type, sender, body, time_ms) starting at `first`.
-  static message_ptr row_message(const statement& s, int first, std::string_view room_name) {
-    return make_message(static_cast<std::uint64_t>(s.column_int(first)), room_name,
-                        message_draft{type_from_column(s.column_int(first + 1)),
-                                      std::string(s.column_text(first + 2)),
-                                      std::string(s.column_text(first + 3))},
-                        system_clock::time_point(milliseconds(s.column_int(first + 4))));
-  }
-
   connection& db_;
   statement recent_, keys_;
 };
@@ -123,15 +115,24 @@ std::string load_rooms(const std::string& path, connection& main,
   std::vector<std::thread> helpers;
   for (std::size_t t = 1; t < threads; ++t) {
     helpers.emplace_back([&, t] {
-      connection own;
-      if (own.open(path) != SQLITE_OK) {
-        errors[t] = own.error_message();
-        return;
+      // An exception must not leave a thread (std::terminate): it becomes the share's error.
+      try {
+        connection own;
+        if (own.open(path) != SQLITE_OK) {
+          errors[t] = own.error_message();
+          return;
+        }
+        errors[t] = read_share(own, rooms, history, key_cutoff_ms, out, t, threads);
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
       }
-      errors[t] = read_share(own, rooms, history, key_cutoff_ms, out, t, threads);
     });
   }
-  errors[0] = read_share(main, rooms, history, key_cutoff_ms, out, 0, threads);
+  try {
+    errors[0] = read_share(main, rooms, history, key_cutoff_ms, out, 0, threads);
+  } catch (const std::exception& e) {
+    errors[0] = e.what();  // the helpers are joined below all the same
+  }
   main.exec("PRAGMA mmap_size = 0");
   for (auto& h : helpers) {
     h.join();

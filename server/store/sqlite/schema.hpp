@@ -13,8 +13,10 @@
 // version. upgrade() runs every step from the file's version to schema_version in one
 // transaction, so a new version adds a step to the list and nothing else.
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/message.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
@@ -27,6 +29,16 @@ inline std::int64_t type_to_column(message_type type) {
 }
 inline message_type type_from_column(std::int64_t value) {
   return value == 1 ? message_type::join : value == 2 ? message_type::leave : message_type::message;
+}
+
+// A message from the columns (id, type, sender, body, time_ms) of `row` starting at `first`.
+inline message_ptr message_from_row(const statement& row, int first, std::string_view room_name) {
+  return make_message(static_cast<std::uint64_t>(row.column_int(first)), room_name,
+                      message_draft{type_from_column(row.column_int(first + 1)),
+                                    std::string(row.column_text(first + 2)),
+                                    std::string(row.column_text(first + 3))},
+                      std::chrono::system_clock::time_point(
+                          std::chrono::milliseconds(row.column_int(first + 4))));
 }
 
 inline constexpr int schema_version = 1;

@@ -8,8 +8,15 @@ connection::~connection() {
 }
 
 int connection::open(const std::string& path) {
-  return sqlite3_open_v2(path.c_str(), &db_,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db_,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc == SQLITE_OK) {
+    // The startup load reads on several connections at once: one that meets another's brief
+    // lock (the WAL index being rebuilt) waits for it instead of failing the start.
+    sqlite3_busy_timeout(db_, 5000);
+  }
+  return rc;
 }
 
 int connection::exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }

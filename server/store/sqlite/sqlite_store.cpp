@@ -92,6 +92,10 @@ std::string sqlite_store::prepare(const config& settings) {
        "DELETE FROM messages WHERE room = ?1 AND id <= ?2 "
        "AND id NOT IN (SELECT id FROM post_keys WHERE room = ?1)"},
       {prune_keys_, "DELETE FROM post_keys WHERE stored_ms < ?1"},
+      {find_key_,
+       "SELECT m.id, m.type, m.sender, m.body, m.time_ms FROM post_keys k "
+       "JOIN messages m ON m.room = k.room AND m.id = k.id "
+       "WHERE k.room = ?1 AND k.key = ?2 AND k.stored_ms > ?3"},
       {probe_, "INSERT OR REPLACE INTO meta(key, value) VALUES ('probed', ?1)"},
   };
   for (const auto& p : all) {
@@ -252,6 +256,19 @@ sqlite_store::room_row* sqlite_store::find_room(const std::string& name) {
   return &row;
 }
 
+message_ptr sqlite_store::stored_key(const room_row& row, const std::string& room_name,
+                                     const std::string& key, system_clock::time_point now) {
+  find_key_.bind(1, row.id);
+  find_key_.bind(2, key);
+  find_key_.bind(3, to_millis(now - idempotency_cache::default_ttl));
+  message_ptr first;
+  if (find_key_.step() == SQLITE_ROW) {
+    first = sqlite::message_from_row(find_key_, 0, room_name);
+  }
+  find_key_.reset();
+  return first;
+}
+
 void sqlite_store::commit(std::vector<pending>& batch) {
   const auto started = std::chrono::steady_clock::now();
   // What this transaction changed in rooms_, to put back if it fails.
@@ -287,6 +304,11 @@ void sqlite_store::commit(std::vector<pending>& batch) {
         if (const auto it = keys_in_batch.find(batch_key); it != keys_in_batch.end()) {
           first = it->second;
         }
+      }
+      if (!first) {
+        // The room may have let go of the key (--max-history-bytes sheds keys with messages);
+        // the disk keeps it for its ten minutes.
+        first = stored_key(*row, name, p.key, now);
       }
       if (first) {
         results[k] = {std::move(first), true, false};

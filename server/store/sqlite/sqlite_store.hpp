@@ -82,6 +82,10 @@ class sqlite_store final : public message_store {
   void run_writer();
   void commit(std::vector<pending>& batch);
   room_row* find_room(const std::string& name);  // inserting it when new; null on error
+  // The message an Idempotency-Key of the last ten minutes answered with, read from the disk;
+  // null when the key is new.
+  message_ptr stored_key(const room_row& row, const std::string& room_name, const std::string& key,
+                         std::chrono::system_clock::time_point now);
   void probe();
   void set_healthy(bool healthy, const std::string& why);
 
@@ -89,6 +93,7 @@ class sqlite_store final : public message_store {
   sqlite::connection db_;  // the writer's (and, before start(), the loader's)
   sqlite::statement begin_, commit_, rollback_;
   sqlite::statement insert_room_, insert_message_, insert_key_, prune_messages_, prune_keys_;
+  sqlite::statement find_key_;
   sqlite::statement probe_;
   const std::size_t history_;
   const std::chrono::milliseconds test_commit_delay_;  // CHAT_TEST_COMMIT_DELAY_MS, tests only
