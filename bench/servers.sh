@@ -50,24 +50,8 @@ _server_answers() {
 }
 
 # A port nobody listens on now, below the ephemeral range the clients' own ports come from.
-_free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port in 20000-32000")
-PY
-}
+_servers_sh_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+_free_port() { "$_servers_sh_dir/../scripts/free-port"; }
 
 # redis-server without persistence on a free port, pinned like the servers; sets _redis_port.
 _start_redis() {

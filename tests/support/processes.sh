@@ -80,26 +80,9 @@ wait_port() {
   fail "nothing accepts on port $port (pid $pid)"
 }
 
-# A port nobody listens on now, below the ephemeral range the clients' own ports come from
-# (nginx, Caddy and redis-server need the number in their configuration).
-free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    port = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(port)
-    break
-else:
-    raise SystemExit("no free port in 20000-32000")
-PY
-}
+# A port nobody listens on now (nginx, Caddy and redis-server need the number in their
+# configuration): scripts/free-port.
+free_port() { "$repo/scripts/free-port"; }
 
 doc_block() {
   local lang=$1 n=$2
