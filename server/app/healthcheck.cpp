@@ -15,12 +15,16 @@
 #include <string>
 
 namespace pollchat {
+
+// At namespace scope, as in server.cpp: the same alias in an anonymous namespace would shadow
+// that one where a unity build compiles both files as one.
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
 namespace {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 constexpr auto probe_timeout = std::chrono::seconds(3);
 

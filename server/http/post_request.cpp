@@ -66,7 +66,7 @@ std::variant<raw_fields, api_error> read_form(std::string_view body) {
   // Nearly every form needs no escaping (a browser and curl --data-urlencode send it escaped):
   // it is parsed where it lies, without a copy.
   std::string escaped;
-  if (std::find_if(body.begin(), body.end(), [](char c) { return !form_kept(c); }) != body.end()) {
+  if (std::find_if(body.begin(), body.end(), [](char c) { return !form_kept(static_cast<unsigned char>(c)); }) != body.end()) {
     escaped = escape_form_body(body);
     body = escaped;
   }
@@ -138,10 +138,10 @@ std::string escape_form_body(std::string_view body) {
   std::string out;
   out.reserve(body.size());
   for (const char c : body) {
-    if (form_kept(c)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (form_kept(byte)) {
       out += c;  // '+' stays a '+', which form decoding reads as a space
     } else {
-      const auto byte = static_cast<unsigned char>(c);
       out += '%';
       out += hex[byte >> 4];
       out += hex[byte & 0x0F];

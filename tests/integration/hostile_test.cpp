@@ -14,7 +14,7 @@ int answer_to(std::uint16_t port, const std::string& bytes) {
   test_connection c(port);
   c.send(bytes);
   const auto res = c.read_response(3s);
-  return res ? res->result_int() : 0;
+  return res ? static_cast<int>(res->result_int()) : 0;
 }
 
 }  // namespace

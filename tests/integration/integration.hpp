@@ -31,6 +31,12 @@ inline std::optional<http_response> post(const server_process& s, const std::str
   return request_once(s.port(), "POST", target, headers, body);
 }
 
+// GET /healthz answers 200: the server is up and (with --redis) reaches Redis.
+inline bool healthy(const server_process& s) {
+  const auto res = get(s, "/healthz");
+  return res && res->result_int() == 200;
+}
+
 // Polls `condition` until it holds or the timeout passes.
 inline bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -281,7 +281,8 @@ TEST(Persistence, AFullDiskAnswers503KeepsReadsAndRecovers) {
   {
     std::ofstream out(filler, std::ios::binary);
     const std::string block(4096, 'x');
-    for (int k = 0; k < 1024 && out.write(block.data(), block.size()); ++k) {
+    const auto block_size = static_cast<std::streamsize>(block.size());
+    for (int k = 0; k < 1024 && out.write(block.data(), block_size); ++k) {
     }
   }
   const std::string big(3000, 'y');

@@ -22,11 +22,6 @@ std::vector<std::string> instance_args(const redis_process& redis) {
 }
 const std::map<std::string, std::string> short_lease{{"CHAT_TEST_REDIS_LEASE_MS", "1000"}};
 
-bool healthy(const server_process& s) {
-  const auto res = get(s, "/healthz");
-  return res && res->result_int() == 200;
-}
-
 // One poll of `client` (named `name`) in `room` that answers at once: what a client does between
 // its parked polls, and enough to make it a member where it lands.
 bool poll_as(const server_process& s, const std::string& room, const std::string& client,

@@ -19,11 +19,6 @@ std::vector<std::string> on(const redis_process& redis, std::vector<std::string>
   return args;
 }
 
-bool healthy(const server_process& s) {
-  const auto res = get(s, "/healthz");
-  return res && res->result_int() == 200;
-}
-
 std::string form_body(const std::string& text) { return "body=" + text; }
 
 // Reads room `room` from `since` on `port` with a cursor until it holds `expected` messages of

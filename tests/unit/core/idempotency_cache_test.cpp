@@ -5,14 +5,14 @@
 namespace pollchat {
 namespace {
 
-message_ptr msg(std::uint64_t id) { return make_message(id, "r", {message_type::message, "a", "b"}, {}); }
+message_ptr cached_message(std::uint64_t id) { return make_message(id, "r", {message_type::message, "a", "b"}, {}); }
 
 }  // namespace
 
 TEST(IdempotencyCache, ReturnsTheFirstMessageForARepeatedKey) {
   idempotency_cache cache;
   const auto now = idempotency_cache::clock::now();
-  cache.remember("k1", msg(7), now);
+  cache.remember("k1", cached_message(7), now);
   ASSERT_NE(cache.find("k1", now), nullptr);
   EXPECT_EQ(cache.find("k1", now)->id, 7u);
   EXPECT_EQ(cache.find("k2", now), nullptr);
@@ -21,7 +21,7 @@ TEST(IdempotencyCache, ReturnsTheFirstMessageForARepeatedKey) {
 TEST(IdempotencyCache, ForgetsKeysAfterTheTtl) {
   idempotency_cache cache(100, std::chrono::minutes(10));
   const auto now = idempotency_cache::clock::now();
-  cache.remember("k", msg(1), now);
+  cache.remember("k", cached_message(1), now);
   EXPECT_NE(cache.find("k", now + std::chrono::minutes(9)), nullptr);
   EXPECT_EQ(cache.find("k", now + std::chrono::minutes(10)), nullptr);
 }
@@ -30,7 +30,7 @@ TEST(IdempotencyCache, StaysWithinCapacity) {
   idempotency_cache cache(3);
   const auto now = idempotency_cache::clock::now();
   for (int k = 0; k < 10; ++k) {
-    cache.remember("k" + std::to_string(k), msg(static_cast<std::uint64_t>(k)), now);
+    cache.remember("k" + std::to_string(k), cached_message(static_cast<std::uint64_t>(k)), now);
   }
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_EQ(cache.find("k0", now), nullptr);
@@ -40,8 +40,8 @@ TEST(IdempotencyCache, StaysWithinCapacity) {
 TEST(IdempotencyCache, ExpiresKeysWithoutAnotherPost) {
   idempotency_cache cache(100, std::chrono::minutes(10));
   const auto now = idempotency_cache::clock::now();
-  cache.remember("k1", msg(1), now);
-  cache.remember("k2", msg(2), now + std::chrono::minutes(5));
+  cache.remember("k1", cached_message(1), now);
+  cache.remember("k2", cached_message(2), now + std::chrono::minutes(5));
   cache.expire(now + std::chrono::minutes(11));  // the sweep: no find, no remember
   EXPECT_EQ(cache.size(), 1u);
   cache.expire(now + std::chrono::minutes(16));
@@ -50,7 +50,7 @@ TEST(IdempotencyCache, ExpiresKeysWithoutAnotherPost) {
 
 TEST(IdempotencyCache, HoldsTheMessageItselfNotACopy) {
   idempotency_cache cache;
-  const auto m = msg(1);
+  const auto m = cached_message(1);
   cache.remember("k", m, idempotency_cache::clock::now());
   EXPECT_EQ(cache.find("k", idempotency_cache::clock::now()).get(), m.get());
 }
@@ -61,7 +61,7 @@ TEST(IdempotencyCache, ChargesItsKeysAndForgetsThoseOfDroppedMessages) {
     idempotency_cache cache(100, std::chrono::minutes(10), &budget);
     const auto now = idempotency_cache::clock::now();
     for (std::uint64_t id = 1; id <= 5; ++id) {
-      cache.remember("key" + std::to_string(id), msg(id), now);
+      cache.remember("key" + std::to_string(id), cached_message(id), now);
     }
     const std::size_t held = budget.used();
     EXPECT_GE(held, 5u * 8);

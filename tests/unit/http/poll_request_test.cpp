@@ -5,7 +5,7 @@
 namespace pollchat {
 namespace {
 
-std::variant<poll_params, api_error> parse(std::string query, std::string_view accept = "") {
+std::variant<poll_params, api_error> parse_query(std::string query, std::string_view accept = "") {
   static std::string text;
   text = std::move(query);
   return parse_poll(boost::urls::params_view(text), accept, poll_limits{30, 55});
@@ -14,7 +14,7 @@ std::variant<poll_params, api_error> parse(std::string query, std::string_view a
 }  // namespace
 
 TEST(PollRequest, Defaults) {
-  const auto p = std::get<poll_params>(parse(""));
+  const auto p = std::get<poll_params>(parse_query(""));
   EXPECT_FALSE(p.since);
   EXPECT_EQ(p.timeout, std::chrono::seconds(30));
   EXPECT_EQ(p.limit, 100u);
@@ -23,7 +23,7 @@ TEST(PollRequest, Defaults) {
 }
 
 TEST(PollRequest, ReadsEveryParameter) {
-  const auto p = std::get<poll_params>(parse("since=12&epoch=abc&timeout=0&limit=1000&format=json"));
+  const auto p = std::get<poll_params>(parse_query("since=12&epoch=abc&timeout=0&limit=1000&format=json"));
   EXPECT_EQ(p.since, 12u);
   EXPECT_EQ(p.epoch, "abc");
   EXPECT_EQ(p.timeout, std::chrono::seconds(0));
@@ -32,14 +32,14 @@ TEST(PollRequest, ReadsEveryParameter) {
 }
 
 TEST(PollRequest, AcceptJsonChoosesJsonByDefault) {
-  EXPECT_FALSE(std::get<poll_params>(parse("", "application/json")).as_text);
-  EXPECT_TRUE(std::get<poll_params>(parse("format=text", "application/json")).as_text);
+  EXPECT_FALSE(std::get<poll_params>(parse_query("", "application/json")).as_text);
+  EXPECT_TRUE(std::get<poll_params>(parse_query("format=text", "application/json")).as_text);
 }
 
 TEST(PollRequest, RefusesValuesOutOfRange) {
   for (const char* q : {"since=-1", "since=x", "since=", "timeout=56", "timeout=1.5", "limit=0",
                         "limit=1001", "format=xml"}) {
-    const auto r = parse(q);
+    const auto r = parse_query(q);
     ASSERT_TRUE(std::holds_alternative<api_error>(r)) << q;
     EXPECT_EQ(std::get<api_error>(r).code, "bad_parameter") << q;
   }
@@ -53,14 +53,14 @@ namespace pollchat {
 // name gave), an escaped name is still its name, and an unknown one is ignored.
 TEST(PollRequest, OnePassKeepsTheFirstOccurrenceAndDecodesNames) {
   const auto p = std::get<poll_params>(
-      parse("limit=2&x=1&since=5&%73ince=9&since=7&format=text&limit=x&na%6De=Ann%20Lee&client=c%201"));
+      parse_query("limit=2&x=1&since=5&%73ince=9&since=7&format=text&limit=x&na%6De=Ann%20Lee&client=c%201"));
   EXPECT_EQ(p.since, 5u);
   EXPECT_EQ(p.limit, 2u);
   EXPECT_TRUE(p.as_text);
   EXPECT_EQ(p.name, "Ann Lee");
   EXPECT_EQ(p.client, "c 1");
-  EXPECT_EQ(std::get<poll_params>(parse("%73ince=3")).since, 3u);
-  EXPECT_TRUE(std::holds_alternative<api_error>(parse("limit=x&limit=2")));  // the first is bad
+  EXPECT_EQ(std::get<poll_params>(parse_query("%73ince=3")).since, 3u);
+  EXPECT_TRUE(std::holds_alternative<api_error>(parse_query("limit=x&limit=2")));  // the first is bad
 }
 
 }  // namespace pollchat

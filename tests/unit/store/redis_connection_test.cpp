@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "redis_process.hpp"
+#include "run_until.hpp"
 
 namespace pollchat::redis {
 namespace {
@@ -23,16 +24,7 @@ endpoint at(const redis_process& r, std::string password = {}) {
   return e;
 }
 
-// Runs the loop until `done` holds or the time is up (bounded: a hang fails, never blocks).
-template <typename Done>
-bool run_until(boost::asio::io_context& io, Done done, std::chrono::milliseconds limit = 5s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done() && std::chrono::steady_clock::now() < until) {
-    io.restart();
-    io.run_for(10ms);
-  }
-  return done();
-}
+using pollchat::testing::run_until;
 
 std::shared_ptr<connection> connected(boost::asio::io_context& io, const endpoint& where) {
   auto c = connection::create(io.get_executor());

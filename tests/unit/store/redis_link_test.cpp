@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "redis_process.hpp"
+#include "run_until.hpp"
 #include "store/redis/scripts.hpp"
 #include "store/redis/stored_message.hpp"
 
@@ -17,15 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using pollchat::testing::redis_process;
 
-template <typename Done>
-bool run_until(boost::asio::io_context& io, Done done, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!done() && std::chrono::steady_clock::now() < until) {
-    io.restart();
-    io.run_for(10ms);
-  }
-  return done();
-}
+using pollchat::testing::run_until;
 
 struct link_fixture {
   explicit link_fixture(const redis_process& redis) {
