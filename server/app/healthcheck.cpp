@@ -15,14 +15,9 @@
 #include <string>
 
 namespace pollchat {
-
-// At namespace scope, as in server.cpp: the same alias in an anonymous namespace would shadow
-// that one where a unity build compiles both files as one.
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
 namespace {
 
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
@@ -51,7 +46,7 @@ std::string reason(const boost::system::error_code& ec) {
 asio::awaitable<std::string> probe(std::string host, std::string port, std::string where) {
   auto executor = co_await asio::this_coro::executor;
   boost::system::error_code ec;
-  tcp::resolver resolver(executor);
+  asio::ip::tcp::resolver resolver(executor);
   const auto endpoints =
       co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
