@@ -225,7 +225,13 @@ TEST_F(RequestPath, AKeepAlivePostCostsOneReadAndOneWrite) {
   SCOPED_TRACE(text);
   EXPECT_LE(calls["epoll_ctl"], posts / 10) << "the socket is re-armed per request";
   EXPECT_GE(reads, posts);
+  EXPECT_LE(reads, 2 * posts) << "a request costs more than one read that finds nothing";
+#ifndef CHAT_SERVER_UNDER_ASAN
+  // Whether the read tried before waiting finds the next request depends on how fast the client
+  // sends it. This client sends at once; built with AddressSanitizer it is much slower, and on a
+  // busy machine the server's try often comes first.
   EXPECT_LE(reads, posts + posts / 4) << "a read per request finds nothing";
+#endif
   EXPECT_GE(writes, posts);
   EXPECT_LE(writes, posts + posts / 10) << "an answer takes more than one write";
 }
