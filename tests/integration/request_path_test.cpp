@@ -164,12 +164,11 @@ TEST_F(RequestPath, AtShutdownAnIdleKeepAliveConnectionClosesAtOnce) {
   EXPECT_TRUE(idle.wait_closed(1s));
 }
 
-// Strace counts the server's system calls over sequential keep-alive posts: each costs one read
-// and one write (as nginx's do), not an epoll_ctl to re-arm the socket nor a read that finds
-// nothing.
-TEST_F(RequestPath, AKeepAlivePostCostsOneReadAndOneWrite) {
+// Strace counts the server's system calls over sequential keep-alive posts: each costs one write
+// and a read (two when the first finds nothing yet), never an epoll_ctl to re-arm the socket.
+TEST_F(RequestPath, AKeepAlivePostCostsOneWriteAndNoReArming) {
   if (run_command("command -v strace").status != 0) {
-    GTEST_SKIP() << "strace is not installed";
+    FAIL() << "strace is not installed (scripts/install-deps installs it)";
   }
   test_connection c(server.port());
   ASSERT_TRUE(c.send(make_request("POST", "/chat/calls", form, "body=warm")));
@@ -226,12 +225,10 @@ TEST_F(RequestPath, AKeepAlivePostCostsOneReadAndOneWrite) {
   EXPECT_LE(calls["epoll_ctl"], posts / 10) << "the socket is re-armed per request";
   EXPECT_GE(reads, posts);
   EXPECT_LE(reads, 2 * posts) << "a request costs more than one read that finds nothing";
-#ifndef CHAT_SERVER_UNDER_ASAN
-  // Whether the read tried before waiting finds the next request depends on how fast the client
-  // sends it. This client sends at once; built with AddressSanitizer it is much slower, and on a
-  // busy machine the server's try often comes first.
-  EXPECT_LE(reads, posts + posts / 4) << "a read per request finds nothing";
-#endif
+  // Whether the read tried before waiting finds the next request depends on whether the client
+  // has sent it by then: on a quiet machine nearly always (docs/benchmarks.md: 98 %), on a busy
+  // one or with a sanitizer's slower client much less. A figure, not a bound.
+  std::cout << "[ figure   ] " << posts << " posts took " << reads << " reads\n";
   EXPECT_GE(writes, posts);
   EXPECT_LE(writes, posts + posts / 10) << "an answer takes more than one write";
 }
