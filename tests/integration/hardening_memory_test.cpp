@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "integration.hpp"
+#include "raw_socket.hpp"
 
 namespace pollchat::testing {
 
