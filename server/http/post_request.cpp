@@ -66,7 +66,8 @@ std::variant<raw_fields, api_error> read_form(std::string_view body) {
   // Nearly every form needs no escaping (a browser and curl --data-urlencode send it escaped):
   // it is parsed where it lies, without a copy.
   std::string escaped;
-  if (std::find_if(body.begin(), body.end(), [](char c) { return !form_kept(static_cast<unsigned char>(c)); }) != body.end()) {
+  const auto needs_escape = [](char c) { return !form_kept(static_cast<unsigned char>(c)); };
+  if (std::any_of(body.begin(), body.end(), needs_escape)) {
     escaped = escape_form_body(body);
     body = escaped;
   }

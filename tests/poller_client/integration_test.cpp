@@ -87,7 +87,9 @@ TEST_F(PollerClient, CountPrintsExactTextLinesWithTerminalControlsDefused) {
   post_message(port(), "lobby", "bob", "three");
   const auto stored = stored_messages(port());
   ASSERT_EQ(stored.size(), 3u);
-  const auto time = [&](std::size_t i) { return stored[i]["time"].get<std::string>().substr(11, 8); };
+  const auto time = [&](std::size_t i) {
+    return stored[i]["time"].get<std::string>().substr(11, 8);
+  };
 
   auto reader = client({"--since", "all", "--count", "2", "--no-input"});
   ASSERT_EQ(reader.wait_exit(), 0) << reader.err();

@@ -5,7 +5,9 @@
 namespace pollchat {
 namespace {
 
-message_ptr cached_message(std::uint64_t id) { return make_message(id, "r", {message_type::message, "a", "b"}, {}); }
+message_ptr cached_message(std::uint64_t id) {
+  return make_message(id, "r", {message_type::message, "a", "b"}, {});
+}
 
 }  // namespace
 

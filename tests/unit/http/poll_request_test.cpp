@@ -23,7 +23,8 @@ TEST(PollRequest, Defaults) {
 }
 
 TEST(PollRequest, ReadsEveryParameter) {
-  const auto p = std::get<poll_params>(parse_query("since=12&epoch=abc&timeout=0&limit=1000&format=json"));
+  const auto p =
+      std::get<poll_params>(parse_query("since=12&epoch=abc&timeout=0&limit=1000&format=json"));
   EXPECT_EQ(p.since, 12u);
   EXPECT_EQ(p.epoch, "abc");
   EXPECT_EQ(p.timeout, std::chrono::seconds(0));
@@ -52,15 +53,16 @@ namespace pollchat {
 // The query is read in one pass: the first occurrence of a name still wins (as a lookup by
 // name gave), an escaped name is still its name, and an unknown one is ignored.
 TEST(PollRequest, OnePassKeepsTheFirstOccurrenceAndDecodesNames) {
-  const auto p = std::get<poll_params>(
-      parse_query("limit=2&x=1&since=5&%73ince=9&since=7&format=text&limit=x&na%6De=Ann%20Lee&client=c%201"));
+  const auto p = std::get<poll_params>(parse_query(
+      "limit=2&x=1&since=5&%73ince=9&since=7&format=text&limit=x&na%6De=Ann%20Lee&client=c%201"));
   EXPECT_EQ(p.since, 5u);
   EXPECT_EQ(p.limit, 2u);
   EXPECT_TRUE(p.as_text);
   EXPECT_EQ(p.name, "Ann Lee");
   EXPECT_EQ(p.client, "c 1");
   EXPECT_EQ(std::get<poll_params>(parse_query("%73ince=3")).since, 3u);
-  EXPECT_TRUE(std::holds_alternative<api_error>(parse_query("limit=x&limit=2")));  // the first is bad
+  // The first occurrence is the one read, and here it is bad.
+  EXPECT_TRUE(std::holds_alternative<api_error>(parse_query("limit=x&limit=2")));
 }
 
 }  // namespace pollchat

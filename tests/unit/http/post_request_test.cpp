@@ -8,7 +8,8 @@ namespace {
 namespace http = boost::beast::http;
 
 std::variant<post_fields, api_error> parse_form(std::string_view type, std::string_view body,
-                                           std::string_view query = "", std::size_t max = 4096) {
+                                                std::string_view query = "",
+                                                std::size_t max = 4096) {
   static std::string query_text;
   query_text = query;
   return parse_post(type, body, boost::urls::params_view(query_text), post_limits{max});
@@ -55,7 +56,8 @@ TEST(PostRequest, BrokenPercentEscapeIsAMalformedForm) {
 }
 
 TEST(PostRequest, ReadsJson) {
-  const auto f = ok(parse_form("application/json; charset=utf-8", R"({"body":"hi","name":"carol"})"));
+  const auto f =
+      ok(parse_form("application/json; charset=utf-8", R"({"body":"hi","name":"carol"})"));
   EXPECT_EQ(f.body, "hi");
   EXPECT_EQ(f.name, "carol");
 }
