@@ -21,7 +21,10 @@ std::string_view to_string(message_type type) {
   return "message";
 }
 
-std::string format_time(std::chrono::system_clock::time_point time) {
+namespace {
+
+// Appends `time` as format_time writes it.
+void append_time(std::string& out, std::chrono::system_clock::time_point time) {
   using namespace std::chrono;
   const auto ms = floor<milliseconds>(time.time_since_epoch());
   const std::time_t second = floor<seconds>(ms).count();
@@ -36,14 +39,18 @@ std::string format_time(std::chrono::system_clock::time_point time) {
                                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
     cached_second = second;
   }
+  const char tail[] = {'.', static_cast<char>('0' + millis / 100),
+                       static_cast<char>('0' + millis / 10 % 10),
+                       static_cast<char>('0' + millis % 10), 'Z'};
+  out.append(cached_prefix).append(tail, sizeof tail);
+}
+
+}  // namespace
+
+std::string format_time(std::chrono::system_clock::time_point time) {
   std::string out;
-  out.reserve(cached_prefix.size() + 5);
-  out += cached_prefix;
-  out += '.';
-  out += static_cast<char>('0' + millis / 100);
-  out += static_cast<char>('0' + millis / 10 % 10);
-  out += static_cast<char>('0' + millis % 10);
-  out += 'Z';
+  out.reserve(24);
+  append_time(out, time);
   return out;
 }
 
@@ -82,19 +89,16 @@ void append_text_line(std::string& out, std::string_view s) {
   });
 }
 
-}  // namespace
-
-std::string render_text(message_type type, std::string_view from, std::string_view body) {
-  std::string out;
-  out.reserve(from.size() + body.size() + 16);
+void append_text(std::string& out, message_type type, std::string_view from,
+                 std::string_view body) {
   append_text_line(out, from);
   if (type == message_type::join) {
     out += " joined.\n";
-    return out;
+    return;
   }
   if (type == message_type::leave) {
     out += " has left.\n";
-    return out;
+    return;
   }
   out += ": ";
   // Every line break of the body starts an indented continuation line, so a line at column 0
@@ -110,6 +114,14 @@ std::string render_text(message_type type, std::string_view from, std::string_vi
     out += "  ";
     start = end + 1;
   }
+}
+
+}  // namespace
+
+std::string render_text(message_type type, std::string_view from, std::string_view body) {
+  std::string out;
+  out.reserve(from.size() + body.size() + 16);
+  append_text(out, type, from, body);
   return out;
 }
 
@@ -139,9 +151,7 @@ void append_json_string(std::string& out, std::string_view s) {
 // The documented object, fields in the documented order. Written field by field rather than
 // through a JSON document: building an ordered_json per message cost as much as the rest of a
 // post.
-std::string render_json(const message& m) {
-  std::string out;
-  out.reserve(96 + m.room.size() + m.from.size() + m.body.size());
+void append_json(std::string& out, const message& m) {
   out += R"({"id":)";
   out += std::to_string(m.id);
   out += R"(,"room":)";
@@ -153,9 +163,8 @@ std::string render_json(const message& m) {
   out += R"(,"body":)";
   append_json_string(out, m.body);
   out += R"(,"time":")";
-  out += format_time(m.time);
+  append_time(out, m.time);
   out += R"("})";
-  return out;
 }
 
 // What a message holds: its fields and renderings, the shared block, and the allocator's
@@ -163,8 +172,8 @@ std::string render_json(const message& m) {
 std::size_t held_bytes(const message& m) {
   constexpr std::size_t per_block = 16;
   constexpr std::size_t shared_block = 16;
-  return sizeof(message) + shared_block + per_block * 6 + m.room.capacity() + m.from.capacity() +
-         m.body.capacity() + m.json.capacity() + m.text.capacity();
+  return sizeof(message) + shared_block + per_block * 5 + m.room.capacity() + m.from.capacity() +
+         m.body.capacity() + m.rendered.capacity();
 }
 
 }  // namespace
@@ -179,8 +188,12 @@ message_ptr make_message(std::uint64_t id, std::string_view room, message_draft 
   m->body = std::move(draft.body);
   m->time = time;
 
-  m->json = render_json(*m);
-  m->text = render_text(m->type, m->from, m->body);
+  // Room for both renderings when nothing needs escaping (the JSON's fixed part with a long
+  // id is under 112 bytes, the text's under 16).
+  m->rendered.reserve(128 + m->room.size() + 2 * (m->from.size() + m->body.size()));
+  append_json(m->rendered, *m);
+  m->json_size = m->rendered.size();
+  append_text(m->rendered, m->type, m->from, m->body);
   m->charge = memory_charge(budget, held_bytes(*m));
   return m;
 }

@@ -44,8 +44,15 @@ struct message {
   std::string body;
   std::chrono::system_clock::time_point time;
 
-  std::string json;  // the JSON object, no trailing newline
-  std::string text;  // the terminal-safe text line(s), ending in '\n'
+  // The JSON object, no trailing newline.
+  std::string_view json() const { return std::string_view(rendered).substr(0, json_size); }
+  // The terminal-safe text line(s), ending in '\n'.
+  std::string_view text() const { return std::string_view(rendered).substr(json_size); }
+
+  // Both renderings in one block (one allocation to make and to free, not two): the JSON,
+  // then the text.
+  std::string rendered;
+  std::size_t json_size = 0;
 
   // Its share of the server's message memory (what it holds, estimated), given back when the
   // last holder lets go of it.

@@ -19,15 +19,15 @@ post_outcome room::post(message_draft draft, std::string_view idempotency_key) {
   post_outcome outcome;
   {
     const std::lock_guard lock(mutex_);
-    const auto steady_now = idempotency_cache::clock::now();
     if (!idempotency_key.empty()) {
+      const auto steady_now = idempotency_cache::clock::now();  // read only when a key needs it
       if (auto first = idempotency_.find(idempotency_key, steady_now)) {
         return {std::move(first), true};
       }
-    }
-    outcome.message = append_locked(std::move(draft));
-    if (!idempotency_key.empty()) {
+      outcome.message = append_locked(std::move(draft));
       idempotency_.remember(std::string(idempotency_key), outcome.message, steady_now);
+    } else {
+      outcome.message = append_locked(std::move(draft));
     }
     woken.swap(waiters_);
   }

@@ -5,6 +5,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/container/small_vector.hpp>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -18,18 +19,34 @@
 namespace pollchat {
 
 struct chat_body {
+  // Most answers carry one message or none (a post's answer, a woken poll's): they hold it
+  // without an allocation.
+  using item_list = boost::container::small_vector<message_ptr, 1>;
+
   struct value_type {
+    // Header fields that nearly every answer carries, written by gather_response without an
+    // entry in Beast's field list each (an allocation apiece). Static storage only; empty: none.
+    std::string_view content_type;
+    std::string_view cache_control;
+    // Further fields of this answer, each "Name: value\r\n" (add_field), in one string. Only
+    // values the server made itself (numbers, the epoch): never a client's bytes.
+    std::string fields;
+
     std::string head;
-    std::vector<message_ptr> items;
+    item_list items;
     bool items_as_text = false;   // each item's text rendering, else its JSON
     std::string_view separator;   // between items: "," in a JSON array; static storage only
     std::string tail;
+
+    void add_field(std::string_view name, std::string_view value) {
+      fields.append(name).append(": ").append(value).append("\r\n");
+    }
   };
 
   static std::uint64_t size(const value_type& body) {
     std::uint64_t n = body.head.size() + body.tail.size();
     for (const auto& m : body.items) {
-      n += (body.items_as_text ? m->text : m->json).size();
+      n += (body.items_as_text ? m->text() : m->json()).size();
     }
     if (!body.items.empty()) {
       n += body.separator.size() * (body.items.size() - 1);
@@ -50,7 +67,7 @@ struct chat_body {
         add(body.separator);
       }
       const auto& m = *body.items[k];
-      add(body.items_as_text ? m.text : m.json);
+      add(body.items_as_text ? m.text() : m.json());
     }
     add(body.tail);
   }
@@ -64,6 +81,7 @@ using response = boost::beast::http::response<chat_body>;
 // a `Date`, `Server: pollchat` and its `Content-Length` here (the date from a per-second cache),
 // written straight into `head`, which the caller keeps across answers so that it is allocated
 // once per connection; `res` carries neither (a field in Beast's list is an allocation each).
+// Then the body's content type, cache control and own fields, then Beast's list.
 // RFC 9110 §8.6: a 1xx, 204 or 304 carries no Content-Length (a 304's could only repeat the
 // 200's). The answer to a HEAD request (`head_only`) is the head alone: its Content-Length
 // still says what GET would send, but a body after it would be read by the client as the next
@@ -89,6 +107,14 @@ inline void gather_response(const response& res, bool head_only, std::string& he
     head += digits(chat_body::size(res.body()));
     head += "\r\n";
   }
+  const auto& body = res.body();
+  if (!body.content_type.empty()) {
+    head.append("Content-Type: ").append(body.content_type).append("\r\n");
+  }
+  if (!body.cache_control.empty()) {
+    head.append("Cache-Control: ").append(body.cache_control).append("\r\n");
+  }
+  head += body.fields;
   for (const auto& field : res) {
     head += field.name_string();
     head += ": ";
@@ -97,10 +123,10 @@ inline void gather_response(const response& res, bool head_only, std::string& he
   }
   head += "\r\n";
   out.clear();
-  out.reserve(2 * res.body().items.size() + 3);
+  out.reserve(2 * body.items.size() + 3);
   out.emplace_back(head.data(), head.size());
   if (!head_only) {
-    chat_body::append_buffers(res.body(), out);
+    chat_body::append_buffers(body, out);
   }
 }
 

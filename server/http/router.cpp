@@ -108,10 +108,11 @@ bool method_allowed(endpoint kind, http::verb method) {
   }
 }
 
+// `content_type` has static storage (a literal): the answer keeps only a view of it.
 response make_response(http::status status, std::string_view content_type, std::string body) {
   response res{status, 11};
-  res.set(http::field::content_type, content_type);
-  res.set(http::field::cache_control, "no-store");
+  res.body().content_type = content_type;
+  res.body().cache_control = "no-store";
   res.body().head = std::move(body);
   return res;
 }
@@ -372,7 +373,11 @@ response router::answer_post(const post_plan& plan, const append_result& stored)
   if (!plan.client.empty()) {
     plan.target->refresh(http_member_key(plan.client));  // a member that posts stays a member
   }
-  return make_response(http::status::ok, "application/json", stored.message->json + "\n");
+  // The message's own JSON, shared rather than copied.
+  response res = make_response(http::status::ok, "application/json", {});
+  res.body().items.push_back(stored.message);
+  res.body().tail = "\n";
+  return res;
 }
 
 route_result router::start_poll(const request& req, const urls::params_view& query,
@@ -475,7 +480,7 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
       res = make_response(http::status::no_content, "text/plain; charset=utf-8", {});
     } else {
       res = make_response(http::status::ok, "text/plain; charset=utf-8", {});
-      res.body().items = messages.messages;
+      res.body().items.assign(messages.messages.begin(), messages.messages.end());
       res.body().items_as_text = true;
     }
   } else {
@@ -486,16 +491,16 @@ response router::poll_answer(std::string_view room_name, bool as_text, const bat
     head.append(R"({"room":")").append(room_name).append(R"(","epoch":")").append(*epoch).append(
         R"(","messages":[)");
     res = make_response(http::status::ok, "application/json", std::move(head));
-    res.body().items = messages.messages;
+    res.body().items.assign(messages.messages.begin(), messages.messages.end());
     res.body().separator = ",";
     std::string& tail = res.body().tail;
     tail.append(R"(],"next":)").append(decimal(messages.next)).append(R"(,"missed":)");
     tail.append(decimal(messages.missed)).append("}\n");
   }
-  res.set("Chat-Next", std::string_view(decimal(messages.next)));
-  res.set("Chat-Epoch", *epoch);
+  res.body().add_field("Chat-Next", decimal(messages.next));
+  res.body().add_field("Chat-Epoch", *epoch);
   if (messages.missed != 0) {
-    res.set("Chat-Missed", std::to_string(messages.missed));
+    res.body().add_field("Chat-Missed", decimal(messages.missed));
   }
   return res;
 }

@@ -59,7 +59,7 @@ std::string line_too_long(std::size_t max_line) {
 // What a queue item puts on the wire: a message's shared text rendering, or a notice.
 std::string_view bytes_of(const std::variant<message_ptr, std::string>& item) {
   if (const auto* m = std::get_if<message_ptr>(&item)) {
-    return (*m)->text;
+    return (*m)->text();
   }
   return std::get<std::string>(item);
 }

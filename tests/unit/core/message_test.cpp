@@ -37,16 +37,16 @@ TEST(Message, FormatsEachTimeOfTheSameSecondAndTheNext) {
 TEST(Message, RendersJsonInDocumentedFieldOrder) {
   const auto m = make_message(42, "lobby", {message_type::message, "alice", "hi \"there\""},
                               at_millis(1795357980123));
-  EXPECT_EQ(m->json,
+  EXPECT_EQ(m->json(),
             R"({"id":42,"room":"lobby","type":"message","from":"alice","body":"hi \"there\"",)"
             R"("time":"2026-11-22T14:33:00.123Z"})");
-  const auto parsed = nlohmann::json::parse(m->json);
+  const auto parsed = nlohmann::json::parse(m->json());
   EXPECT_EQ(parsed["body"], "hi \"there\"");
 }
 
 TEST(Message, JsonCarriesBodiesExactlyAsPosted) {
   const auto m = make_message(1, "r", {message_type::message, "a", "esc\x1B[31m\nnext"}, at_millis(0));
-  EXPECT_EQ(nlohmann::json::parse(m->json)["body"], "esc\x1B[31m\nnext");
+  EXPECT_EQ(nlohmann::json::parse(m->json())["body"], "esc\x1B[31m\nnext");
 }
 
 TEST(Message, RendersTextLinesForEachType) {
@@ -118,8 +118,19 @@ TEST(Message, RendersJsonExactlyAsOneEncoderPassOverTheWholeString) {
     const std::string expected = R"({"id":7,"room":"r","type":"message","from":"a","body":)" +
                                  reference_json_string(s) +
                                  R"(,"time":"1970-01-01T00:00:00.000Z"})";
-    ASSERT_EQ(m->json, expected) << "body bytes: " << nlohmann::json(s).dump(-1, ' ', true,
+    ASSERT_EQ(m->json(), expected) << "body bytes: " << nlohmann::json(s).dump(-1, ' ', true,
                                                      nlohmann::json::error_handler_t::replace);
+    // The text rendering shares the JSON's block: it starts exactly where the JSON ends.
+    ASSERT_EQ(m->text(), reference_text("a", s));
+  }
+}
+
+TEST(Message, KeepsEachRenderingWhole) {
+  for (const auto type : {message_type::message, message_type::join, message_type::leave}) {
+    const auto m = make_message(12345678901234, std::string(64, 'r'), {type, "bob", "x\ny"},
+                                at_millis(0));
+    EXPECT_EQ(nlohmann::json::parse(m->json())["id"], 12345678901234);
+    EXPECT_EQ(m->text(), render_text(type, "bob", "x\ny"));
   }
 }
 

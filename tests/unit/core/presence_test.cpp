@@ -90,9 +90,9 @@ TEST(RoomPresence, JoinAndLeaveAreMessagesInTheRoom) {
   const batch b = r.read(0, 10);
   ASSERT_EQ(b.messages.size(), 2u);
   EXPECT_EQ(b.messages[0]->type, message_type::join);
-  EXPECT_EQ(b.messages[0]->text, "alice joined.\n");
+  EXPECT_EQ(b.messages[0]->text(), "alice joined.\n");
   EXPECT_EQ(b.messages[1]->type, message_type::leave);
-  EXPECT_EQ(b.messages[1]->text, "alice has left.\n");
+  EXPECT_EQ(b.messages[1]->text(), "alice has left.\n");
 }
 
 TEST(RoomPresence, ExpiryEmitsLeaves) {

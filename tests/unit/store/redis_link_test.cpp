@@ -72,7 +72,7 @@ TEST(RedisLink, ComesUpPostsAndReceivesWhatItPublished) {
   EXPECT_EQ(stored->message->body, "hello there");
   EXPECT_EQ(stored->epoch, "e1");
   ASSERT_TRUE(run_until(f.io, [&] { return f.published.size() == 1; }));
-  EXPECT_EQ(decode(f.published[0])->message->json, stored->message->json);
+  EXPECT_EQ(decode(f.published[0])->message->json(), stored->message->json());
 }
 
 TEST(RedisLink, ReconnectsAfterRedisRestartsAndSaysSoOnce) {

@@ -65,7 +65,7 @@ TEST(SqliteStore, ReopenKeepsEpochRoomsMessagesAndKeys) {
   EXPECT_EQ(quiet.name, "quiet");
   EXPECT_TRUE(quiet.recent.empty());
   ASSERT_EQ(lobby.recent.size(), 2u);
-  EXPECT_EQ(lobby.recent[0]->json, first->json);  // same id, body and time, to the byte
+  EXPECT_EQ(lobby.recent[0]->json(), first->json());  // same id, body and time, to the byte
   EXPECT_EQ(lobby.recent[1]->type, message_type::join);
   ASSERT_EQ(lobby.keys.size(), 1u);
   EXPECT_EQ(lobby.keys[0].value, "key-1");
@@ -130,8 +130,8 @@ TEST(SqliteStore, ReopenLoadsEveryRoomsWindowExactlyAsItWasServed) {
       EXPECT_EQ(got.from, want.from);
       EXPECT_EQ(got.body, want.body);
       EXPECT_EQ(got.time, want.time);
-      EXPECT_EQ(got.json, want.json);
-      EXPECT_EQ(got.text, want.text);
+      EXPECT_EQ(got.json(), want.json());
+      EXPECT_EQ(got.text(), want.text());
     }
   }
 }
