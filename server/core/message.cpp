@@ -152,19 +152,20 @@ void append_json_string(std::string& out, std::string_view s) {
 // through a JSON document: building an ordered_json per message cost as much as the rest of a
 // post.
 void append_json(std::string& out, const message& m) {
-  out += R"({"id":)";
+  using namespace std::string_view_literals;
+  out += R"({"id":)"sv;
   out += std::to_string(m.id);
-  out += R"(,"room":)";
+  out += R"(,"room":)"sv;
   append_json_string(out, m.room);
-  out += R"(,"type":")";
+  out += R"(,"type":")"sv;
   out += to_string(m.type);  // a fixed word: nothing to escape
-  out += R"(","from":)";
+  out += R"(","from":)"sv;
   append_json_string(out, m.from);
-  out += R"(,"body":)";
+  out += R"(,"body":)"sv;
   append_json_string(out, m.body);
-  out += R"(,"time":")";
+  out += R"(,"time":")"sv;
   append_time(out, m.time);
-  out += R"("})";
+  out += R"("})"sv;
 }
 
 // What a message holds: its fields and renderings, the shared block, and the allocator's

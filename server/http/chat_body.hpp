@@ -39,7 +39,8 @@ struct chat_body {
     std::string tail;
 
     void add_field(std::string_view name, std::string_view value) {
-      fields.append(name).append(": ").append(value).append("\r\n");
+      using namespace std::string_view_literals;
+      fields.append(name).append(": "sv).append(value).append("\r\n"sv);
     }
   };
 
@@ -88,6 +89,7 @@ using response = boost::beast::http::response<chat_body>;
 // response.
 inline void gather_response(const response& res, bool head_only, std::string& head,
                             std::vector<boost::asio::const_buffer>& out) {
+  using namespace std::string_view_literals;  // literals with their length: no strlen per use
   const unsigned status = res.result_int();
   char number[24];
   const auto digits = [&number](std::uint64_t n) {
@@ -95,33 +97,33 @@ inline void gather_response(const response& res, bool head_only, std::string& he
     return std::string_view(number, static_cast<std::size_t>(end - number));
   };
   head.clear();
-  head += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += res.version() == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
   head += digits(status);
   head += ' ';
   head += boost::beast::http::obsolete_reason(res.result());
-  head += "\r\nDate: ";
+  head += "\r\nDate: "sv;
   head += http_date_now();
-  head += "\r\nServer: pollchat\r\n";
+  head += "\r\nServer: pollchat\r\n"sv;
   if (status >= 200 && status != 204 && status != 304) {
-    head += "Content-Length: ";
+    head += "Content-Length: "sv;
     head += digits(chat_body::size(res.body()));
-    head += "\r\n";
+    head += "\r\n"sv;
   }
   const auto& body = res.body();
   if (!body.content_type.empty()) {
-    head.append("Content-Type: ").append(body.content_type).append("\r\n");
+    head.append("Content-Type: "sv).append(body.content_type).append("\r\n"sv);
   }
   if (!body.cache_control.empty()) {
-    head.append("Cache-Control: ").append(body.cache_control).append("\r\n");
+    head.append("Cache-Control: "sv).append(body.cache_control).append("\r\n"sv);
   }
   head += body.fields;
   for (const auto& field : res) {
     head += field.name_string();
-    head += ": ";
+    head += ": "sv;
     head += field.value();
-    head += "\r\n";
+    head += "\r\n"sv;
   }
-  head += "\r\n";
+  head += "\r\n"sv;
   out.clear();
   out.reserve(2 * body.items.size() + 3);
   out.emplace_back(head.data(), head.size());

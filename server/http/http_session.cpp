@@ -18,6 +18,7 @@
 #include "net/client_address.hpp"
 #include <utility>
 
+#include "http/header_fields.hpp"
 #include "http/request_rules.hpp"
 
 namespace pollchat {
@@ -91,7 +92,7 @@ std::string redact_client(std::string_view target) {
 }
 
 bool expects_continue(const request_header& header) {
-  return beast::iequals(header[http::field::expect], "100-continue");
+  return beast::iequals(field_value(header, http::field::expect), "100-continue");
 }
 
 }  // namespace
@@ -486,7 +487,7 @@ bool http_session::on_header() {
   }
   parser_->body_limit(max_body);  // for chunked bodies
   deadline_.expires_after(seconds(state_.settings.io_timeout));  // the body's own time
-  if (version_ >= 11 && expects_continue(header) && !parser_->is_done()) {
+  if (version_ >= 11 && !parser_->is_done() && expects_continue(header)) {
     send_continue();
     return false;
   }
@@ -718,7 +719,7 @@ void http_session::end_poll() {
 
 // --- writing ------------------------------------------------------------------------------
 
-void http_session::send(response res, bool close_after) {
+void http_session::send(response&& res, bool close_after) {
   // Closing only because the server drains: a request pipelined behind this one is then
   // answered 503 too (on_written), rather than cut off.
   drain_closes_ = !close_after && state_.draining.load();

@@ -103,7 +103,7 @@ class http_session : public room_waiter,
   void answer_poll_and_close();  // too much pipelined behind a parked poll
   void end_poll();
 
-  void send(response res, bool close);
+  void send(response&& res, bool close);
   void write_rest(bool close);
   void on_written(bool close, boost::beast::error_code ec);
   void linger();

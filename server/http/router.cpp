@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "http/header_fields.hpp"
 #include "http/poll_request.hpp"
 #include "http/post_request.hpp"
 #include "http/request_rules.hpp"
@@ -205,7 +206,7 @@ std::optional<response> router::screen(const request_header& header, std::string
   // The page and its files need no token: the page asks for it (SPEC §5).
   const bool public_page = (t.kind == endpoint::root || t.kind == endpoint::static_file) && get;
   if (!state_.settings.token.empty() && !healthz && !public_page) {
-    if (auto refused = check_bearer(header[http::field::authorization], peer)) {
+    if (auto refused = check_bearer(field_value(header, http::field::authorization), peer)) {
       return refused;
     }
   }
@@ -231,7 +232,7 @@ std::optional<response> router::screen(const request_header& header, std::string
   }
 
   if (header.method() == http::verb::post) {
-    if (t.kind != endpoint::room_leave && !is_supported_post_type(header[http::field::content_type])) {
+    if (t.kind != endpoint::room_leave && !is_supported_post_type(field_value(header, http::field::content_type))) {
       return error(unsupported_media_type());
     }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {
@@ -328,15 +329,15 @@ route_result router::route(const request& req, std::string_view peer) {
 route_result router::post_message(const request& req, const urls::params_view& query,
                                   std::string_view room_name, std::string_view peer) {
   std::string_view key;
-  if (const auto it = req.find("Idempotency-Key"); it != req.end()) {
-    key = it->value();
+  if (const auto value = find_field(req, "Idempotency-Key")) {
+    key = *value;
     if (key.empty() || key.size() > 128) {
       return {error({http::status::bad_request, "bad_parameter",
                      "Idempotency-Key must be 1 to 128 characters"}),
               {}, {}};
     }
   }
-  auto parsed = parse_post(req[http::field::content_type], req.body(), query,
+  auto parsed = parse_post(field_value(req, http::field::content_type), req.body(), query,
                            post_limits{state_.settings.max_message});
   if (auto* e = std::get_if<api_error>(&parsed)) {
     return {error(*e), {}, {}};
@@ -382,7 +383,7 @@ response router::answer_post(const post_plan& plan, const append_result& stored)
 
 route_result router::start_poll(const request& req, const urls::params_view& query,
                                 std::string_view room_name, std::string_view peer) {
-  auto parsed = parse_poll(query, req[http::field::accept],
+  auto parsed = parse_poll(query, field_value(req, http::field::accept),
                            poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
   if (auto* e = std::get_if<api_error>(&parsed)) {
     return {error(*e), {}};
@@ -450,7 +451,7 @@ std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest
 // that does not exist answers as an empty one, which is what GET would create).
 response router::peek_poll(const request& req, const urls::params_view& query,
                            std::string_view room_name) {
-  auto parsed = parse_poll(query, req[http::field::accept],
+  auto parsed = parse_poll(query, field_value(req, http::field::accept),
                            poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
   if (auto* e = std::get_if<api_error>(&parsed)) {
     return error(*e);

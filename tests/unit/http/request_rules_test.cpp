@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/header_fields.hpp"
+
 namespace pollchat {
 namespace {
 
@@ -65,4 +67,20 @@ TEST(RequestRules, TargetsInOriginOrAbsoluteForm) {
 }
 
 }  // namespace
+TEST(HeaderFields, AKnownFieldIsFoundInAnyCaseFirstOfSeveral) {
+  const auto h = header_with({{"host", "a"}, {"CONTENT-TYPE", "text/plain"}, {"Host", "b"}});
+  EXPECT_EQ(field_value(h, http::field::content_type), "text/plain");
+  EXPECT_EQ(field_value(h, http::field::host), "a");
+  EXPECT_EQ(field_count(h, http::field::host), 2u);
+  EXPECT_EQ(field_value(h, http::field::accept), "");
+  EXPECT_EQ(field_count(h, http::field::accept), 0u);
+}
+
+TEST(HeaderFields, AFieldWithoutACodeIsFoundByName) {
+  const auto h = header_with({{"idempotency-KEY", "k1"}, {"Idempotency-Key", "k2"}, {"X-Other", ""}});
+  EXPECT_EQ(find_field(h, "Idempotency-Key"), "k1");
+  EXPECT_EQ(find_field(h, "x-other"), "");  // present and empty is not absent
+  EXPECT_EQ(find_field(h, "Idempotency"), std::nullopt);
+}
+
 }  // namespace pollchat
