@@ -1,7 +1,7 @@
 #pragma once
 // Reads the query of a GET /chat: cursor, epoch, timeout, limit, format and presence fields.
 
-#include <boost/url/params_view.hpp>
+#include <boost/url/params_encoded_view.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -31,8 +31,9 @@ struct poll_limits {
 
 inline constexpr std::size_t max_poll_limit = 1000;
 
-// `accept` is the raw Accept header (decides the default format).
-std::variant<poll_params, api_error> parse_poll(const boost::urls::params_view& query,
+// `query` as it came (its names and values are decoded here: '+' is a space); `accept` is the
+// raw Accept header (decides the default format).
+std::variant<poll_params, api_error> parse_poll(const boost::urls::params_encoded_view& query,
                                                 std::string_view accept,
                                                 const poll_limits& limits);
 

@@ -192,8 +192,22 @@ response router::store_unavailable() {
   return res;
 }
 
+boost::system::result<urls::url_view> router::target_of(std::string_view target) {
+  if (screened_ && screened_->bytes.data() == target.data() && screened_->bytes == target) {
+    const urls::url_view url = screened_->url;
+    screened_.reset();
+    return url;
+  }
+  screened_.reset();
+  return parse_target(target);
+}
+
 std::optional<response> router::screen(const request_header& header, std::string_view peer) {
   const auto url = parse_target(header.target());
+  screened_.reset();
+  if (url) {
+    screened_ = parsed_target{header.target(), *url};
+  }
   const target t = url ? classify(route_path(*url)) : target{};
   const bool get = is_get(header.method());
   const bool healthz = t.kind == endpoint::healthz && get;
@@ -268,7 +282,7 @@ std::optional<response> router::check_bearer(std::string_view auth, std::string_
 }
 
 route_result router::route(const request& req, std::string_view peer) {
-  const auto url = parse_target(req.target());
+  const auto url = target_of(req.target());
   if (!url) {
     return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
   }
@@ -289,10 +303,10 @@ route_result router::route(const request& req, std::string_view peer) {
       return post_message(req, query, t.room, peer);
     case endpoint::chat:
       if (req.method() == http::verb::head) {
-        return {peek_poll(req, query, t.room), {}};
+        return {peek_poll(req, url->encoded_params(), t.room), {}};
       }
       if (get) {
-        return start_poll(req, query, t.room, peer);
+        return start_poll(req, url->encoded_params(), t.room, peer);
       }
       return post_message(req, query, t.room, peer);
     case endpoint::rooms:
@@ -381,7 +395,7 @@ response router::answer_post(const post_plan& plan, const append_result& stored)
   return res;
 }
 
-route_result router::start_poll(const request& req, const urls::params_view& query,
+route_result router::start_poll(const request& req, const urls::params_encoded_view& query,
                                 std::string_view room_name, std::string_view peer) {
   auto parsed = parse_poll(query, field_value(req, http::field::accept),
                            poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});
@@ -449,7 +463,7 @@ std::uint64_t router::cursor_for(const poll_params& params, std::uint64_t newest
 // HEAD /chat...: the status and headers GET would give at once (as with timeout=0). HEAD is
 // safe: it never parks, never makes its client a member, and never creates the room (a room
 // that does not exist answers as an empty one, which is what GET would create).
-response router::peek_poll(const request& req, const urls::params_view& query,
+response router::peek_poll(const request& req, const urls::params_encoded_view& query,
                            std::string_view room_name) {
   auto parsed = parse_poll(query, field_value(req, http::field::accept),
                            poll_limits{state_.settings.poll_timeout, state_.settings.max_poll_timeout});

@@ -8,7 +8,7 @@ namespace {
 std::variant<poll_params, api_error> parse_query(std::string query, std::string_view accept = "") {
   static std::string text;
   text = std::move(query);
-  return parse_poll(boost::urls::params_view(text), accept, poll_limits{30, 55});
+  return parse_poll(boost::urls::params_encoded_view(text), accept, poll_limits{30, 55});
 }
 
 }  // namespace
@@ -63,6 +63,17 @@ TEST(PollRequest, OnePassKeepsTheFirstOccurrenceAndDecodesNames) {
   EXPECT_EQ(std::get<poll_params>(parse_query("%73ince=3")).since, 3u);
   // The first occurrence is the one read, and here it is bad.
   EXPECT_TRUE(std::holds_alternative<api_error>(parse_query("limit=x&limit=2")));
+}
+
+// '+' is a space in a name or a value, as a form encodes it; a value with neither '+' nor '%'
+// is taken as it is.
+TEST(PollRequest, PlusIsASpaceAndPlainValuesAreKept) {
+  const auto p = std::get<poll_params>(parse_query("name=Ann+Lee&client=a%2Bb&fo+rmat=text&epoch=e-1.2_3~"));
+  EXPECT_EQ(p.name, "Ann Lee");
+  EXPECT_EQ(p.client, "a+b");
+  EXPECT_TRUE(p.as_text);  // no format was given ("fo rmat" is not one), nor an Accept
+  EXPECT_EQ(p.epoch, "e-1.2_3~");
+  EXPECT_EQ(std::get<poll_params>(parse_query("format=js%6Fn")).as_text, false);
 }
 
 }  // namespace pollchat

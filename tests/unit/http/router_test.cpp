@@ -137,6 +137,24 @@ TEST_F(router_fixture, AnswerPollSaysWhatWasMissed) {
   EXPECT_EQ(nlohmann::json::parse(body_of(res))["missed"], 5);
 }
 
+// route() reads its own request's target, whatever screen() saw last.
+TEST_F(router_fixture, RouteReadsItsOwnTargetWhateverWasScreenedBefore) {
+  request screened{http::verb::get, "/chat/alpha?timeout=0", 11};
+  ASSERT_FALSE(r_->screen(screened.base(), "10.0.0.1"));
+  request other{http::verb::post, "/chat/beta", 11};
+  other.set(http::field::content_type, "application/x-www-form-urlencoded");
+  other.body() = "body=hi";
+  other.prepare_payload();
+  ASSERT_TRUE(r_->route(other, "10.0.0.1").reply);
+  EXPECT_EQ(state().rooms.find("beta")->last_id(), 1u);
+  EXPECT_EQ(state().rooms.find("alpha"), nullptr);
+  // The same request screened then routed, twice: each time its own room.
+  EXPECT_EQ(reply(http::verb::post, "/chat/gamma", "body=1").result(), http::status::ok);
+  EXPECT_EQ(reply(http::verb::post, "/chat/delta", "body=2").result(), http::status::ok);
+  EXPECT_EQ(state().rooms.find("gamma")->last_id(), 1u);
+  EXPECT_EQ(state().rooms.find("delta")->last_id(), 1u);
+}
+
 TEST_F(router_fixture, GetCreatesTheRoomAndRefusesPastMaxRooms) {
   config c;
   c.max_rooms = 2;
