@@ -87,6 +87,18 @@ using response = boost::beast::http::response<chat_body>;
 // 200's). The answer to a HEAD request (`head_only`) is the head alone: its Content-Length
 // still says what GET would send, but a body after it would be read by the client as the next
 // response.
+// The gather list of an answer whose head is `head`: the head, then (unless `head_only`) the
+// body's bytes. Taken anew if the answer moves (a moved string's bytes may move with it).
+inline void gather_buffers(const response& res, bool head_only, const std::string& head,
+                           std::vector<boost::asio::const_buffer>& out) {
+  out.clear();
+  out.reserve(2 * res.body().items.size() + 3);
+  out.emplace_back(head.data(), head.size());
+  if (!head_only) {
+    chat_body::append_buffers(res.body(), out);
+  }
+}
+
 inline void gather_response(const response& res, bool head_only, std::string& head,
                             std::vector<boost::asio::const_buffer>& out) {
   using namespace std::string_view_literals;  // literals with their length: no strlen per use
@@ -124,12 +136,7 @@ inline void gather_response(const response& res, bool head_only, std::string& he
     head += "\r\n"sv;
   }
   head += "\r\n"sv;
-  out.clear();
-  out.reserve(2 * body.items.size() + 3);
-  out.emplace_back(head.data(), head.size());
-  if (!head_only) {
-    chat_body::append_buffers(body, out);
-  }
+  gather_buffers(res, head_only, head, out);
 }
 
 }  // namespace pollchat

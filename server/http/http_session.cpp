@@ -360,6 +360,7 @@ void http_session::next_request() {
     return;
   }
   parser_.emplace();
+  target_.reset();
   parser_->header_limit(header_limit);
   parser_->body_limit(boost::none);  // set once the header passed screen()
   screened_ = false;
@@ -474,7 +475,8 @@ bool http_session::on_header() {
   if (!screen_message(header)) {
     return false;
   }
-  if (auto refusal = router_.screen(header, client_)) {
+  target_ = std::make_unique<parsed_target>(parse_request_target(header.target()));
+  if (auto refusal = router_.screen(header, *target_, client_)) {
     // The body was not read, so where the next request starts is unknown: close after this.
     send(std::move(*refusal), !parser_->is_done() || !keep_alive_);
     return false;
@@ -558,9 +560,10 @@ void http_session::send_continue() {
 }
 
 void http_session::handle_request() {
-  const request req = parser_->release();
+  const request req = parser_->release();  // its target's bytes move along, unchanged
   parser_.reset();
-  route_result routed = router_.route(req, client_);
+  route_result routed = target_ ? router_.route(req, *target_, client_) : router_.route(req, client_);
+  target_.reset();
   if (routed.post) {
     begin_post(std::move(*routed.post));
   } else if (routed.poll && routed.poll->join) {
@@ -734,7 +737,6 @@ void http_session::send(response&& res, bool close_after) {
     spdlog::info("access {} \"{}\" {} {:.1f}ms", client_, request_line_, status,
                  std::chrono::duration<double, std::milli>(elapsed).count());
   }
-  out_ = std::move(res);
   // After a long park the previous deadline is long spent. An answer begun while draining (a
   // post or a join the store finished) must end within the grace too.
   deadline_.expires_after(seconds(state_.settings.io_timeout));
@@ -742,14 +744,17 @@ void http_session::send(response&& res, bool close_after) {
     deadline_.shorten_to(drain_write_time(state_.settings.shutdown_grace));
   }
   phase_ = phase::writing;
-  gather_response(*out_, head_request_, wire_head_, wire_);
-  write_rest(close_after);
+  gather_response(res, head_request_, wire_head_, wire_);
+  write_rest(res, close_after);
 }
 
 // Writes what the socket takes now; the rest, if any, as an asynchronous write. An answer that
-// fits in the socket's buffer (nearly all of them) is done without a trip through the scheduler.
-void http_session::write_rest(bool close_after) {
+// fits in the socket's buffer (nearly all of them) is done without a trip through the scheduler,
+// and the session never holds it: only an asynchronous write moves it to the heap (`out_`), so
+// a parked poll carries no room for an answer.
+void http_session::write_rest(response& res, bool close_after) {
   beast::error_code ec;
+  std::size_t written = 0;
   std::size_t first = 0;  // wire_[first] is the first buffer not completely written
   while (first != wire_.size()) {
     // write_some takes a bounded number of buffers per call; loop until all are sent.
@@ -761,6 +766,7 @@ void http_session::write_rest(bool close_after) {
     if (ec) {
       break;
     }
+    written += sent;
     while (sent != 0 && first != wire_.size()) {
       auto& b = wire_[first];
       const std::size_t take = std::min(sent, b.size());
@@ -787,12 +793,26 @@ void http_session::write_rest(bool close_after) {
     on_written(close_after, ec);
     return;
   }
-  wire_.erase(wire_.begin(), wire_.begin() + static_cast<std::ptrdiff_t>(first));
+  out_ = std::make_unique<response>(std::move(res));
+  gather_buffers(*out_, head_request_, wire_head_, wire_);  // the moved answer's own bytes
+  skip_written(written);
   asio::async_write(socket_, wire_,
                     [self = shared_from_this(), close_after](beast::error_code failure,
                                                              std::size_t) {
                       self->on_written(close_after, failure);
                     });
+}
+
+// Drops the first `n` bytes of the gather list (what the socket already took).
+void http_session::skip_written(std::size_t n) {
+  auto b = wire_.begin();
+  for (; b != wire_.end() && n >= b->size(); ++b) {
+    n -= b->size();
+  }
+  wire_.erase(wire_.begin(), b);
+  if (n != 0) {
+    wire_.front() += n;
+  }
 }
 
 void http_session::on_written(bool close_after, beast::error_code ec) {

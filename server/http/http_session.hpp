@@ -104,7 +104,8 @@ class http_session : public room_waiter,
   void end_poll();
 
   void send(response&& res, bool close);
-  void write_rest(bool close);
+  void write_rest(response& res, bool close);
+  void skip_written(std::size_t n);
   void on_written(bool close, boost::beast::error_code ec);
   void linger();
   void close();
@@ -124,6 +125,10 @@ class http_session : public room_waiter,
   bool inbox_busy_ = false;
   bool answered_ = false;  // an answer was written: the connection is kept alive for more
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  // The request's target as on_header() parsed it for screen(), kept for route(): it views the
+  // bytes the parser holds, which the released request takes over (route() checks). On the
+  // heap, as only a request being received has one.
+  std::unique_ptr<parsed_target> target_;
   server_state& state_;
   session_registry& registry_;
   std::uint64_t registry_id_ = 0;
@@ -154,7 +159,7 @@ class http_session : public room_waiter,
   std::optional<poll_plan> joining_;
   boost::asio::any_io_executor store_work_;  // keeps run() going while the store works
 
-  std::optional<response> out_;  // the response being written
+  std::unique_ptr<response> out_;  // an answer being written asynchronously
   std::string wire_head_;                    // its status line and fields, as sent
   std::vector<boost::asio::const_buffer> wire_;  // what is left of it to write
   bool drain_closes_ = false;  // the answer closes the connection only because of the drain

@@ -192,22 +192,23 @@ response router::store_unavailable() {
   return res;
 }
 
-boost::system::result<urls::url_view> router::target_of(std::string_view target) {
-  if (screened_ && screened_->bytes.data() == target.data() && screened_->bytes == target) {
-    const urls::url_view url = screened_->url;
-    screened_.reset();
-    return url;
-  }
-  screened_.reset();
-  return parse_target(target);
+parsed_target parse_request_target(std::string_view target) {
+  return {target, parse_target(target)};
 }
 
-std::optional<response> router::screen(const request_header& header, std::string_view peer) {
-  const auto url = parse_target(header.target());
-  screened_.reset();
-  if (url) {
-    screened_ = parsed_target{header.target(), *url};
-  }
+namespace {
+
+// `parsed`'s URL when it was parsed from these very bytes, else these bytes parsed now.
+boost::system::result<urls::url_view> url_of(const parsed_target& parsed, std::string_view bytes) {
+  const bool same = parsed.bytes.data() == bytes.data() && parsed.bytes.size() == bytes.size();
+  return same ? parsed.url : parse_target(bytes);
+}
+
+}  // namespace
+
+std::optional<response> router::screen(const request_header& header, const parsed_target& parsed,
+                                       std::string_view peer) {
+  const auto url = url_of(parsed, header.target());
   const target t = url ? classify(route_path(*url)) : target{};
   const bool get = is_get(header.method());
   const bool healthz = t.kind == endpoint::healthz && get;
@@ -281,8 +282,9 @@ std::optional<response> router::check_bearer(std::string_view auth, std::string_
   return res;
 }
 
-route_result router::route(const request& req, std::string_view peer) {
-  const auto url = target_of(req.target());
+route_result router::route(const request& req, const parsed_target& parsed,
+                           std::string_view peer) {
+  const auto url = url_of(parsed, req.target());
   if (!url) {
     return {error({http::status::bad_request, "bad_request", "the request target is not a valid path"}), {}};
   }

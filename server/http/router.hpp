@@ -59,6 +59,15 @@ struct route_result {
   std::optional<post_plan> post{};
 };
 
+// A request's target, parsed once for both screen() and route() (parsing it twice was a tenth
+// of a poll's own work). It views the request's bytes: it is valid while that request lives.
+struct parsed_target {
+  std::string_view bytes;
+  boost::system::result<boost::urls::url_view> url;
+};
+
+parsed_target parse_request_target(std::string_view target);
+
 class router {
  public:
   explicit router(server_state& state) : state_(state) {}
@@ -66,10 +75,19 @@ class router {
   // What can be decided from the header alone: draining, token, target, path, method, media
   // type and post rate. A reply here is final (and lets `Expect: 100-continue` be refused
   // before the body is sent); nullopt means read the body and route().
-  std::optional<response> screen(const request_header& header, std::string_view peer);
+  std::optional<response> screen(const request_header& header, std::string_view peer) {
+    return screen(header, parse_request_target(header.target()), peer);
+  }
+  // With its target already parsed (a `parsed` target from other bytes than this request's is
+  // not used: the target is parsed anew, here and in route()).
+  std::optional<response> screen(const request_header& header, const parsed_target& parsed,
+                                 std::string_view peer);
 
   // The whole request, after screen() let it through; `peer` is the client's address.
-  route_result route(const request& req, std::string_view peer);
+  route_result route(const request& req, std::string_view peer) {
+    return route(req, parse_request_target(req.target()), peer);
+  }
+  route_result route(const request& req, const parsed_target& parsed, std::string_view peer);
 
   // The answer to a poll: its messages (possibly none: a timeout).
   response answer_poll(const poll_plan& plan, const batch& messages);
@@ -102,16 +120,6 @@ class router {
   std::optional<response> pay_for_room(bool creates, bool joins, std::string_view peer);
   response describe_room(std::string_view room_name);
   response health();
-
-  // The request's target as parsed by screen(), for route(): a poll parsed its target twice,
-  // a tenth of its own work (callgrind). Taken only for the very same bytes (address, length
-  // and content), else the target is parsed anew; route() uses it up.
-  boost::system::result<boost::urls::url_view> target_of(std::string_view target);
-  struct parsed_target {
-    std::string_view bytes;
-    boost::urls::url_view url;
-  };
-  std::optional<parsed_target> screened_;
 
   server_state& state_;
 };
