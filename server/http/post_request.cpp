@@ -83,7 +83,13 @@ std::variant<raw_fields, api_error> read_form(std::string_view body) {
   opts.space_as_plus = true;
   raw_fields fields;
   for (const auto& param : *parsed) {
-    const std::string key = param.key.decode(opts);
+    // A name is nearly always plain (`body`, `name`): compared as it came, decoded only if it
+    // holds an escape or a '+'.
+    const std::string_view raw_key = param.key;
+    const bool plain_key = std::none_of(raw_key.begin(), raw_key.end(),
+                                        [](char c) { return c == '%' || c == '+'; });
+    const std::string decoded_key = plain_key ? std::string() : param.key.decode(opts);
+    const std::string_view key = plain_key ? raw_key : std::string_view(decoded_key);
     std::optional<std::string>* slot = key == "body"     ? &fields.body
                                        : key == "name"   ? &fields.name
                                        : key == "client" ? &fields.client

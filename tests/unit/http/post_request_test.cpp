@@ -47,6 +47,13 @@ TEST(PostRequest, FormWithoutContentTypeDecodesPlusAndEscapes) {
   EXPECT_EQ(f.client, "c1");
 }
 
+// A field's name is decoded as its value is: an escaped `body` is `body`, `na+me` is not `name`.
+TEST(PostRequest, FormNamesAreDecodedToo) {
+  const auto f = ok(parse_form("", "na+me=x&b%6Fdy=hi&n%61me=ann"));
+  EXPECT_EQ(f.body, "hi");
+  EXPECT_EQ(f.name, "ann");
+}
+
 TEST(PostRequest, FormKeepsRawUtf8) {
   EXPECT_EQ(ok(parse_form("", "body=h\xC3\xA9llo")).body, "h\xC3\xA9llo");
 }
