@@ -76,7 +76,8 @@ void check_response(const response& res, bool page = false) {
   FUZZ_CHECK(status >= 200 && status <= 599, "a final status");
   const wire_answer answer = on_the_wire(res);
   const auto cache_control = field_of(answer, "Cache-Control");
-  FUZZ_CHECK(page || cache_control == "no-store", "every chat answer carries Cache-Control: no-store");
+  FUZZ_CHECK(page || cache_control == "no-store",
+             "every chat answer carries Cache-Control: no-store");
   FUZZ_CHECK(cache_control.has_value(), "every answer says how to cache");
   FUZZ_CHECK(answer.head.find("\r\nCache-Control: ", answer.head.find("\r\nCache-Control: ") + 1) ==
                  std::string::npos,

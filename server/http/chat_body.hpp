@@ -76,17 +76,6 @@ struct chat_body {
 
 using response = boost::beast::http::response<chat_body>;
 
-// The whole response as one gather list: `head` receives the status line and header fields,
-// `out` the buffers (head first, then the body's shared bytes). Cheaper than Beast's generic
-// serializer, which a woken poll would otherwise spend most of its time in. Every answer gets
-// a `Date`, `Server: pollchat` and its `Content-Length` here (the date from a per-second cache),
-// written straight into `head`, which the caller keeps across answers so that it is allocated
-// once per connection; `res` carries neither (a field in Beast's list is an allocation each).
-// Then the body's content type, cache control and own fields, then Beast's list.
-// RFC 9110 §8.6: a 1xx, 204 or 304 carries no Content-Length (a 304's could only repeat the
-// 200's). The answer to a HEAD request (`head_only`) is the head alone: its Content-Length
-// still says what GET would send, but a body after it would be read by the client as the next
-// response.
 // The gather list of an answer whose head is `head`: the head, then (unless `head_only`) the
 // body's bytes. Taken anew if the answer moves (a moved string's bytes may move with it).
 inline void gather_buffers(const response& res, bool head_only, const std::string& head,
@@ -99,6 +88,17 @@ inline void gather_buffers(const response& res, bool head_only, const std::strin
   }
 }
 
+// The whole response as one gather list: `head` receives the status line and header fields,
+// `out` the buffers (head first, then the body's shared bytes). Cheaper than Beast's generic
+// serializer, which a woken poll would otherwise spend most of its time in. Every answer gets
+// a `Date`, `Server: pollchat` and its `Content-Length` here (the date from a per-second cache),
+// written straight into `head`, which the caller keeps across answers so that it is allocated
+// once per connection; `res` carries neither (a field in Beast's list is an allocation each).
+// Then the body's content type, cache control and own fields, then Beast's list.
+// RFC 9110 §8.6: a 1xx, 204 or 304 carries no Content-Length (a 304's could only repeat the
+// 200's). The answer to a HEAD request (`head_only`) is the head alone: its Content-Length
+// still says what GET would send, but a body after it would be read by the client as the next
+// response.
 inline void gather_response(const response& res, bool head_only, std::string& head,
                             std::vector<boost::asio::const_buffer>& out) {
   using namespace std::string_view_literals;  // literals with their length: no strlen per use

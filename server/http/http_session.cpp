@@ -562,7 +562,8 @@ void http_session::send_continue() {
 void http_session::handle_request() {
   const request req = parser_->release();  // its target's bytes move along, unchanged
   parser_.reset();
-  route_result routed = target_ ? router_.route(req, *target_, client_) : router_.route(req, client_);
+  route_result routed =
+      target_ ? router_.route(req, *target_, client_) : router_.route(req, client_);
   target_.reset();
   if (routed.post) {
     begin_post(std::move(*routed.post));

@@ -247,7 +247,8 @@ std::optional<response> router::screen(const request_header& header, const parse
   }
 
   if (header.method() == http::verb::post) {
-    if (t.kind != endpoint::room_leave && !is_supported_post_type(field_value(header, http::field::content_type))) {
+    const std::string_view type = field_value(header, http::field::content_type);
+    if (t.kind != endpoint::room_leave && !is_supported_post_type(type)) {
       return error(unsupported_media_type());
     }
     if (const auto wait = state_.post_limiter.acquire(peer, rate_limiter::clock::now())) {

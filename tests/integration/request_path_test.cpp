@@ -145,7 +145,8 @@ TEST_F(RequestPath, AnswersLargerThanTheSocketArriveWholeAndInOrder) {
   const std::string filler(4000, 'm');
   constexpr int messages = 100;  // ~400 KB: several times what the socket's send buffer holds
   for (int k = 0; k < messages; ++k) {
-    ASSERT_TRUE(poster.send(make_request("POST", "/chat/big", form, "body=" + std::to_string(k) + filler)));
+    const std::string body = "body=" + std::to_string(k) + filler;
+    ASSERT_TRUE(poster.send(make_request("POST", "/chat/big", form, body)));
     ASSERT_TRUE(poster.read_response()) << k;
   }
   test_connection reader(server.port());  // its socket and the server's hold ~256 KB between them

@@ -68,7 +68,8 @@ TEST(PollRequest, OnePassKeepsTheFirstOccurrenceAndDecodesNames) {
 // '+' is a space in a name or a value, as a form encodes it; a value with neither '+' nor '%'
 // is taken as it is.
 TEST(PollRequest, PlusIsASpaceAndPlainValuesAreKept) {
-  const auto p = std::get<poll_params>(parse_query("name=Ann+Lee&client=a%2Bb&fo+rmat=text&epoch=e-1.2_3~"));
+  const auto p = std::get<poll_params>(
+      parse_query("name=Ann+Lee&client=a%2Bb&fo+rmat=text&epoch=e-1.2_3~"));
   EXPECT_EQ(p.name, "Ann Lee");
   EXPECT_EQ(p.client, "a+b");
   EXPECT_TRUE(p.as_text);  // no format was given ("fo rmat" is not one), nor an Accept

@@ -77,7 +77,8 @@ TEST(HeaderFields, AKnownFieldIsFoundInAnyCaseFirstOfSeveral) {
 }
 
 TEST(HeaderFields, AFieldWithoutACodeIsFoundByName) {
-  const auto h = header_with({{"idempotency-KEY", "k1"}, {"Idempotency-Key", "k2"}, {"X-Other", ""}});
+  const auto h =
+      header_with({{"idempotency-KEY", "k1"}, {"Idempotency-Key", "k2"}, {"X-Other", ""}});
   EXPECT_EQ(find_field(h, "Idempotency-Key"), "k1");
   EXPECT_EQ(find_field(h, "x-other"), "");  // present and empty is not absent
   EXPECT_EQ(find_field(h, "Idempotency"), std::nullopt);
