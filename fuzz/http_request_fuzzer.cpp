@@ -122,6 +122,7 @@ bool one_request(router& r, server_state& state, std::string_view& input) {
   parser.header_limit(header_limit);
   parser.body_limit(boost::none);  // set once the header passed screen(), as the session does
   bool screened = false;
+  std::optional<parsed_target> target;
   while (true) {
     beast::error_code ec;
     const std::size_t used = parser.put(boost::asio::buffer(input.data(), input.size()), ec);
@@ -145,7 +146,9 @@ bool one_request(router& r, server_state& state, std::string_view& input) {
       if (check_host(parser.get().base())) {
         return parser.is_done() && parser.get().keep_alive();
       }
-      if (auto refusal = r.screen(parser.get().base(), peer)) {
+      // The target parsed once for screen() and route(), as the session does.
+      target = parse_request_target(parser.get().target());
+      if (auto refusal = r.screen(parser.get().base(), *target, peer)) {
         check_response(*refusal);
         FUZZ_CHECK(observe(state) == before, "a refusal on the header changes no room");
         return parser.is_done() && parser.get().keep_alive();
@@ -165,7 +168,7 @@ bool one_request(router& r, server_state& state, std::string_view& input) {
   }
   const auto before = observe(state);
   request req = parser.release();
-  route_result routed = r.route(req, peer);
+  route_result routed = target ? r.route(req, *target, peer) : r.route(req, peer);
   FUZZ_CHECK(routed.reply.has_value() != routed.poll.has_value(), "a reply or a poll, not both");
   if (routed.reply) {
     const bool page = routed.reply->result_int() < 400 && is_page(req.target());

@@ -12,6 +12,7 @@
 #include <boost/url/url.hpp>
 #include <spdlog/spdlog.h>
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <span>
 
@@ -812,6 +813,7 @@ void http_session::skip_written(std::size_t n) {
   }
   wire_.erase(wire_.begin(), b);
   if (n != 0) {
+    assert(!wire_.empty());  // n is less than the whole answer: called only when some is left
     wire_.front() += n;
   }
 }

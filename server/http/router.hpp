@@ -60,7 +60,8 @@ struct route_result {
 };
 
 // A request's target, parsed once for both screen() and route() (parsing it twice was a tenth
-// of a poll's own work). It views the request's bytes: it is valid while that request lives.
+// of a poll's own work). It views the request's bytes: it may be used only while that request
+// lives (the check in screen() and route() is by address, not a guard against freed bytes).
 struct parsed_target {
   std::string_view bytes;
   boost::system::result<boost::urls::url_view> url;

@@ -135,16 +135,14 @@ TEST_F(RequestPath, KeepAliveRequestsOneAtATimeKeepTheirOwnBytes) {
   }
 }
 
-// A malformed request closes the connection after its answer: nothing of it survives into an
-// answer on a new connection.
 // An answer larger than the socket takes at once: the session writes what fits, then moves the
 // answer to the heap for the rest and takes its buffers anew there. Every byte must arrive, in
 // order, and the answers pipelined behind it must follow it whole.
 TEST_F(RequestPath, AnswersLargerThanTheSocketArriveWholeAndInOrder) {
   test_connection poster(server.port());
   const std::string filler(4000, 'm');
-  constexpr int messages = 100;  // ~400 KB: several times what the socket's send buffer holds
-  for (int k = 0; k < messages; ++k) {
+  constexpr std::size_t messages = 100;  // ~400 KB: several times the socket's send buffer
+  for (std::size_t k = 0; k < messages; ++k) {
     const std::string body = "body=" + std::to_string(k) + filler;
     ASSERT_TRUE(poster.send(make_request("POST", "/chat/big", form, body)));
     ASSERT_TRUE(poster.read_response()) << k;
@@ -159,8 +157,8 @@ TEST_F(RequestPath, AnswersLargerThanTheSocketArriveWholeAndInOrder) {
   ASSERT_TRUE(json);
   ASSERT_EQ(json->result_int(), 200);
   const auto doc = json_of(json);
-  ASSERT_EQ(doc["messages"].size(), static_cast<std::size_t>(messages));
-  for (int k = 0; k < messages; ++k) {
+  ASSERT_EQ(doc["messages"].size(), messages);
+  for (std::size_t k = 0; k < messages; ++k) {
     ASSERT_EQ(doc["messages"][k]["body"], std::to_string(k) + filler) << k;
   }
   EXPECT_EQ(doc["next"], messages);
@@ -168,7 +166,7 @@ TEST_F(RequestPath, AnswersLargerThanTheSocketArriveWholeAndInOrder) {
   const auto text = reader.read_response(30s);
   ASSERT_TRUE(text);
   std::string expected;
-  for (int k = 0; k < messages; ++k) {
+  for (std::size_t k = 0; k < messages; ++k) {
     expected += "anonymous: " + std::to_string(k) + filler + "\n";
   }
   EXPECT_TRUE(text->body() == expected) << "the text answer differs (" << text->body().size()
@@ -177,6 +175,8 @@ TEST_F(RequestPath, AnswersLargerThanTheSocketArriveWholeAndInOrder) {
   expect_post_answer(reader.read_response(), "after", "the post pipelined behind them");
 }
 
+// A malformed request closes the connection after its answer: nothing of it survives into an
+// answer on a new connection.
 TEST_F(RequestPath, AMalformedRequestLeavesNothingForTheNextConnection) {
   {
     test_connection bad(server.port());
