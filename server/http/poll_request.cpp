@@ -1,9 +1,9 @@
 #include "http/poll_request.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 
+#include "http/form_text.hpp"
 #include "http/post_request.hpp"
 
 namespace pollchat {
@@ -22,31 +22,11 @@ struct query_fields {
   std::optional<std::string> since, epoch, timeout, limit, format, name, client;
 };
 
-// A name or value as the API reads it: %-escapes decoded and '+' a space. Nearly all have
-// neither and are taken as they are (decoding every parameter of every poll into a string of
-// its own was a fifth of a poll's work).
-bool has_escapes(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return c == '%' || c == '+'; });
-}
-
-std::string decoded(boost::urls::pct_string_view text) {
-  if (!has_escapes(text)) {
-    return std::string(text);
-  }
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
-  return text.decode(opts);
-}
-
 query_fields read_query(const boost::urls::params_encoded_view& query) {
   query_fields q;
   for (const auto param : query) {
-    std::string escaped_name;
-    std::string_view key = param.key;
-    if (has_escapes(key)) {
-      escaped_name = decoded(param.key);
-      key = escaped_name;
-    }
+    std::string storage;
+    const std::string_view key = form_name(param.key, storage);
     std::optional<std::string>* slot = key == "since"     ? &q.since
                                        : key == "epoch"   ? &q.epoch
                                        : key == "timeout" ? &q.timeout
@@ -56,7 +36,7 @@ query_fields read_query(const boost::urls::params_encoded_view& query) {
                                        : key == "client"  ? &q.client
                                                           : nullptr;
     if (slot != nullptr && !*slot) {
-      *slot = decoded(param.value);
+      *slot = decoded_form_text(param.value);
     }
   }
   return q;

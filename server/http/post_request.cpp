@@ -12,6 +12,7 @@
 
 #include "common/names.hpp"
 #include "common/utf8.hpp"
+#include "http/form_text.hpp"
 
 namespace pollchat {
 namespace {
@@ -79,23 +80,16 @@ std::variant<raw_fields, api_error> read_form(std::string_view body) {
   }
   // Decoded field by field: Boost 1.81's params_view(string, opts) reads past the end of the
   // last value.
-  urls::encoding_opts opts;
-  opts.space_as_plus = true;
   raw_fields fields;
   for (const auto& param : *parsed) {
-    // A name is nearly always plain (`body`, `name`): compared as it came, decoded only if it
-    // holds an escape or a '+'.
-    const std::string_view raw_key = param.key;
-    const bool plain_key = std::none_of(raw_key.begin(), raw_key.end(),
-                                        [](char c) { return c == '%' || c == '+'; });
-    const std::string decoded_key = plain_key ? std::string() : param.key.decode(opts);
-    const std::string_view key = plain_key ? raw_key : std::string_view(decoded_key);
+    std::string storage;
+    const std::string_view key = form_name(param.key, storage);
     std::optional<std::string>* slot = key == "body"     ? &fields.body
                                        : key == "name"   ? &fields.name
                                        : key == "client" ? &fields.client
                                                          : nullptr;
     if (slot != nullptr && !*slot) {  // the first occurrence wins
-      *slot = param.value.decode(opts);
+      *slot = decoded_form_text(param.value);
     }
   }
   return fields;
